@@ -1,0 +1,4 @@
+from backend_expert.cli import main
+
+if __name__ == "__main__":
+    main()

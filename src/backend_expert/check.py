@@ -1,0 +1,301 @@
+"""Stage 4, check: one walk per file, dispatching each node to the rules registered for its type.
+
+The walk is iterative (deeply nested expressions cannot overflow the stack) and
+keeps the chain of ancestors, which rules read through the context. A rule that
+raises is reported as `internal-error` for that file and skipped for the rest
+of it; every other rule goes on.
+"""
+
+from __future__ import annotations
+
+import ast
+import traceback
+from collections.abc import Iterable
+
+from backend_expert.config import Config
+from backend_expert.findings import Confidence, Finding, Fix
+from backend_expert.index import ModuleFacts, Project, dotted
+from backend_expert.infer import BUILTIN_NAMES, FunctionNode, Inference, Scope, canonical
+from backend_expert.parse import SourceFile
+from backend_expert.rules import Rule, rule_by_id
+
+FUNCTION_TYPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)
+
+
+class FileContext:
+    """What a rule may ask about the file being checked, and where it reports."""
+
+    def __init__(
+        self, source: SourceFile, facts: ModuleFacts, project: Project, config: Config
+    ) -> None:
+        self.source = source
+        self.path = source.path
+        self.facts = facts
+        self.module = facts.module
+        self.project = project
+        self.config = config
+        self.is_test = facts.is_test
+        self.ancestors: list[ast.AST] = []
+        self.rule: Rule | None = None
+        self.findings: list[Finding] = []
+        self.inference = Inference(self)
+        self._module_names: set[str] | None = None
+
+    # --- names and types -------------------------------------------------------------------
+
+    @property
+    def module_names(self) -> set[str]:
+        if self._module_names is None:
+            facts = self.facts
+            self._module_names = {
+                *facts.classes,
+                *facts.functions,
+                *facts.calls,
+                *facts.aliases,
+                *facts.constants,
+            }
+        return self._module_names
+
+    def qualname(self, node: ast.AST) -> str | None:
+        """Qualified name of a Name/Attribute chain (`requests.get`, `app.models.User`), or None.
+
+        Names bound in the enclosing functions are locals and give None: a local
+        `requests = FakeClient()` must not be taken for the library.
+        """
+        name = dotted(node)
+        if name is None:
+            return None
+        head, _, rest = name.partition(".")
+        function = self.enclosing_function()
+        while function is not None:
+            scope = self.inference.scope(function)
+            if head in scope.params or scope.values(head):
+                return None
+            function = self.enclosing_function(above=function)
+        if head in self.facts.imports:
+            base = self.facts.imports[head]
+        elif head in self.module_names:
+            base = f"{self.module}.{head}"
+        elif head in BUILTIN_NAMES:
+            base = f"builtins.{head}"
+        else:
+            return None
+        return canonical(f"{base}.{rest}" if rest else base)
+
+    def call_name(self, call: ast.Call) -> str | None:
+        return self.qualname(call.func)
+
+    def type_of(self, node: ast.AST) -> str | None:
+        """The qualified type of what `node` evaluates to, when bex knows it."""
+        return self.inference.type_of(node, self.enclosing_function())
+
+    def scope(self, function: FunctionNode) -> Scope:
+        return self.inference.scope(function)
+
+    # --- where we are -----------------------------------------------------------------------
+
+    def enclosing_function(self, above: ast.AST | None = None) -> FunctionNode | None:
+        """The innermost function around the current node (or around `above`)."""
+        ancestors = self.ancestors
+        start = len(ancestors) - 1
+        if above is not None:
+            start = next((i - 1 for i in range(start, -1, -1) if ancestors[i] is above), -1)
+        for index in range(start, -1, -1):
+            if isinstance(ancestors[index], FUNCTION_TYPES):
+                return ancestors[index]  # type: ignore[return-value]
+        return None
+
+    def enclosing_class(self) -> ast.ClassDef | None:
+        for node in reversed(self.ancestors):
+            if isinstance(node, ast.ClassDef):
+                return node
+        return None
+
+    def in_async_function(self) -> bool:
+        return isinstance(self.enclosing_function(), ast.AsyncFunctionDef)
+
+    def parent(self) -> ast.AST | None:
+        return self.ancestors[-1] if self.ancestors else None
+
+    # --- reporting -------------------------------------------------------------------------
+
+    def report(
+        self,
+        node: ast.AST,
+        message: str,
+        *,
+        confidence: Confidence = Confidence.HIGH,
+        fix: Fix | None = None,
+        source: str | None = None,
+        end_node: ast.AST | None = None,
+    ) -> None:
+        rule = self.rule
+        assert rule is not None, "report() called outside a rule handler"
+        self.findings.append(
+            make_finding(
+                rule, self.source, node, message, self.config, confidence, fix, source, end_node
+            )
+        )
+
+
+def make_finding(
+    rule: Rule,
+    source: SourceFile,
+    node: ast.AST,
+    message: str,
+    config: Config,
+    confidence: Confidence = Confidence.HIGH,
+    fix: Fix | None = None,
+    origin: str | None = None,
+    end_node: ast.AST | None = None,
+) -> Finding:
+    line = getattr(node, "lineno", 1)
+    col = source.char_column(line, getattr(node, "col_offset", 0))
+    last = end_node or node
+    end_line = getattr(last, "end_lineno", None) or line
+    end_col = (
+        source.char_column(end_line, getattr(last, "end_col_offset", None) or 0)
+        if end_line
+        else col
+    )
+    return Finding(
+        code=rule.code,
+        slug=rule.slug,
+        pack=rule.pack,
+        severity=config.severity_of(rule),
+        category=rule.category,
+        path=source.path,
+        line=line,
+        column=col + 1,
+        end_line=end_line,
+        end_column=end_col + 1,
+        message=message,
+        confidence=confidence,
+        fix=fix,
+        docs=rule.docs_url,
+        cwe=rule.cwe,
+        source=origin,
+    )
+
+
+def file_finding(
+    rule_id: str, path: str, message: str, config: Config, line: int = 1, column: int = 1
+) -> Finding:
+    """A finding about a whole file (unreadable, unparseable)."""
+    rule = rule_by_id(rule_id)
+    assert rule is not None
+    return Finding(
+        code=rule.code,
+        slug=rule.slug,
+        pack=rule.pack,
+        severity=config.severity_of(rule),
+        category=rule.category,
+        path=path,
+        line=line,
+        column=column,
+        end_line=line,
+        end_column=column,
+        message=message,
+        docs=rule.docs_url,
+    )
+
+
+class Checker:
+    """Holds the dispatch table for a set of enabled rules; checks files with it."""
+
+    def __init__(self, rules: Iterable[Rule], project: Project, config: Config) -> None:
+        self.project = project
+        self.config = config
+        self.rules = [rule for rule in rules if self._applies(rule)]
+        self.dispatch: dict[type[ast.AST], list[tuple[Rule, object]]] = {}
+        for rule in self.rules:
+            for node_type, methods in type(rule).handlers.items():
+                for method in methods:
+                    self.dispatch.setdefault(node_type, []).append((rule, method))
+
+    def _applies(self, rule: Rule) -> bool:
+        return self.project.uses(*rule.frameworks) and not _pinned_below(rule, self.project)
+
+    def check_file(self, source: SourceFile, facts: ModuleFacts) -> list[Finding]:
+        assert source.tree is not None
+        ctx = FileContext(source, facts, self.project, self.config)
+        failed: set[str] = set()
+        dispatch = self.dispatch
+        skip_tests = facts.is_test
+        stack: list[tuple[ast.AST, int]] = [(source.tree, 0)]
+        ancestors = ctx.ancestors
+        while stack:
+            node, depth = stack.pop()
+            del ancestors[depth:]
+            handlers = dispatch.get(type(node))
+            if handlers:
+                for rule, method in handlers:
+                    if rule.code in failed or (skip_tests and rule.skip_tests):
+                        continue
+                    ctx.rule = rule
+                    try:
+                        method(rule, node, ctx)  # type: ignore[operator]
+                    except Exception as error:
+                        failed.add(rule.code)
+                        ctx.findings.append(_internal_error(rule, source, node, error, self.config))
+            ancestors.append(node)
+            children = list(ast.iter_child_nodes(node))
+            if children:
+                depth += 1
+                stack.extend((child, depth) for child in reversed(children))
+        return ctx.findings
+
+    def check_project(self) -> list[Finding]:
+        findings: list[Finding] = []
+        for rule in self.rules:
+            if not rule.has_project_check():
+                continue
+            try:
+                findings.extend(rule.check_project(self.project))
+            except Exception as error:
+                message = f"rule {rule.code} ({rule.slug}) failed on the project: {type(error).__name__}: {error}"
+                findings.append(file_finding("internal-error", ".", message, self.config))
+        return findings
+
+
+def _internal_error(
+    rule: Rule, source: SourceFile, node: ast.AST, error: Exception, config: Config
+) -> Finding:
+    frame = traceback.extract_tb(error.__traceback__)[-1]
+    where = f"{frame.filename.rpartition('/')[2]}:{frame.lineno}"
+    message = (
+        f"rule {rule.code} ({rule.slug}) failed here: {type(error).__name__}: {error} [at {where}]; "
+        "the rule was skipped for the rest of this file"
+    )
+    internal = rule_by_id("internal-error")
+    assert internal is not None
+    return make_finding(internal, source, node, message, config, end_node=node)
+
+
+def _pinned_below(rule: Rule, project: Project) -> bool:
+    """True when the project's declared dependencies exclude every version the rule's advice is for."""
+    if not rule.min_versions:
+        return False
+    from packaging.specifiers import InvalidSpecifier, SpecifierSet
+    from packaging.version import InvalidVersion, Version
+
+    for library, minimum in rule.min_versions.items():
+        try:
+            specifiers = SpecifierSet(project.dependencies.get(library) or "")
+            floor = Version(minimum)
+            for spec in specifiers:
+                bound = Version(spec.version.rstrip(".*"))
+                if spec.operator == "<" and bound <= floor:
+                    return True
+                compatible_ceiling = (
+                    Version(f"{bound.major + 1}") if spec.operator == "~=" else bound
+                )
+                if (
+                    spec.operator in ("<=", "==", "===", "~=")
+                    and bound < floor
+                    and compatible_ceiling <= floor
+                ):
+                    return True
+        except (InvalidSpecifier, InvalidVersion):
+            continue
+    return False

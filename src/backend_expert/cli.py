@@ -1,0 +1,259 @@
+"""The `bex` command, shaped like ruff's: `bex check`, `bex rules`, `bex explain`.
+
+Exit codes: 0 nothing found, 1 findings, 2 usage, configuration or internal error.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import traceback
+from collections import Counter
+from pathlib import Path
+
+import click
+
+from backend_expert import __version__
+from backend_expert.config import ConfigError, Selection, load_config, validate_selector
+from backend_expert.findings import Confidence
+
+FORMAT_NAMES = ("text", "concise", "json")
+
+
+def _selectors(values: tuple[str, ...], option: str) -> tuple[str, ...]:
+    items = [item.strip() for value in values for item in value.split(",") if item.strip()]
+    return tuple(validate_selector(item, f"--{option}") for item in items)
+
+
+def _use_color() -> bool:
+    if os.environ.get("NO_COLOR"):
+        return False
+    if os.environ.get("FORCE_COLOR"):
+        return True
+    return sys.stdout.isatty()
+
+
+class _Group(click.Group):
+    """Turns configuration errors and crashes into clear messages with exit code 2."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except ConfigError as error:
+            click.echo(f"bex: error: {error}", err=True)
+            sys.exit(2)
+        except (
+            click.exceptions.Exit,
+            click.ClickException,
+            click.Abort,
+            SystemExit,
+            KeyboardInterrupt,
+        ):
+            raise
+        except Exception:
+            click.echo("bex: internal error (please report it):", err=True)
+            click.echo(traceback.format_exc(), err=True)
+            sys.exit(2)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "-V", "--version", prog_name="bex")
+def main() -> None:
+    """bex: the Python backend expert.
+
+    Reviews Django, DRF, FastAPI, Flask, SQLAlchemy, Pydantic and asyncio code
+    with a model of the whole project, and explains every finding.
+
+    \b
+    Start with:
+      bex check .              review the project in the current directory
+      bex rules                list what bex knows
+      bex explain BEX601       read why a finding matters and what to do
+    """
+
+
+@main.command()
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option(
+    "--select",
+    multiple=True,
+    metavar="RULES",
+    help="Check only these rules: codes (BEX601), code prefixes (BEX6), slugs (async-blocking-call) or packs (fastapi). Comma-separated; replaces the configured selection.",
+)
+@click.option(
+    "--extend-select", multiple=True, metavar="RULES", help="Add rules to the configured selection."
+)
+@click.option("--ignore", multiple=True, metavar="RULES", help="Skip these rules.")
+@click.option(
+    "--output-format",
+    type=click.Choice(FORMAT_NAMES),
+    default="text",
+    show_default=True,
+    help="How to print the findings.",
+)
+@click.option("--exit-zero", is_flag=True, help="Exit with 0 even when there are findings.")
+@click.option(
+    "--statistics",
+    is_flag=True,
+    help="Print the number of findings per rule instead of the findings.",
+)
+@click.option(
+    "--min-confidence",
+    type=click.Choice([c.value for c in Confidence]),
+    default=None,
+    help="Hide findings bex is less sure of than this.",
+)
+@click.option("--no-cache", is_flag=True, help="Ignore and do not write the cache.")
+@click.option(
+    "--cache-dir",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Where the cache lives (default: .bex_cache in the project root).",
+)
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="Read settings from this bex.toml or pyproject.toml.",
+)
+@click.option(
+    "-j",
+    "--jobs",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Worker processes (default: one per core).",
+)
+@click.option("-q", "--quiet", is_flag=True, help="Print findings only: no summary, no warnings.")
+def check(
+    paths: tuple[Path, ...],
+    select: tuple[str, ...],
+    extend_select: tuple[str, ...],
+    ignore: tuple[str, ...],
+    output_format: str,
+    exit_zero: bool,
+    statistics: bool,
+    min_confidence: str | None,
+    no_cache: bool,
+    cache_dir: Path | None,
+    config_path: Path | None,
+    jobs: int | None,
+    quiet: bool,
+) -> None:
+    """Review PATHS (files or directories; default: the current directory)."""
+    from backend_expert.discover import find_root
+    from backend_expert.engine import run
+    from backend_expert.report import FORMATS
+    from backend_expert.report.text import summary
+
+    targets = list(paths) or [Path(".")]
+    if config_path is not None and not config_path.is_file():
+        raise ConfigError(f"--config {config_path}: no such file")
+    root = find_root(Path(os.path.abspath(targets[0])))
+    config = load_config(root, config_path)
+    if select or extend_select or ignore:
+        config.layers.append(
+            Selection(
+                select=_selectors(select, "select") or None,
+                extend_select=_selectors(extend_select, "extend-select"),
+                ignore=_selectors(ignore, "ignore"),
+            )
+        )
+    if min_confidence:
+        config.min_confidence = Confidence(min_confidence)
+    result = run(targets, config, use_cache=not no_cache, cache_dir=cache_dir, jobs=jobs)
+    if not quiet:
+        for warning in result.warnings:
+            click.echo(f"bex: warning: {warning}", err=True)
+    if statistics:
+        click.echo(_statistics(result.findings), nl=False)
+    else:
+        output = FORMATS[output_format](result, _use_color() and output_format == "text")
+        if quiet and output_format == "text":
+            output = output.replace(summary(result), "").rstrip("\n") + (
+                "\n" if result.findings else ""
+            )
+        click.echo(output, nl=False)
+    sys.exit(0 if exit_zero or not result.findings else 1)
+
+
+def _statistics(findings) -> str:
+    counts = Counter((f.code, f.slug) for f in findings)
+    fixable = Counter(f.code for f in findings if f.fix is not None)
+    lines = []
+    for (code, slug), count in counts.most_common():
+        mark = "[*]" if fixable[code] else "[ ]"
+        lines.append(f"{count:>6}  {code:<7} {mark} {slug}")
+    return "\n".join(lines) + ("\n" if lines else "")
+
+
+@main.command()
+@click.option(
+    "--pack", multiple=True, help="Only rules of this pack (fastapi, django, security, ...)."
+)
+@click.option(
+    "--output-format",
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+)
+def rules(pack: tuple[str, ...], output_format: str) -> None:
+    """List every rule bex knows, with its code, slug, pack, severity and fix."""
+    from backend_expert.rules import PACKS, all_rules
+
+    unknown = [p for p in pack if p not in PACKS.values()]
+    if unknown:
+        raise ConfigError(
+            f"unknown pack {unknown[0]!r}; packs are: {', '.join(sorted(set(PACKS.values())))}"
+        )
+    selected = [rule for rule in all_rules() if not pack or rule.pack in pack]
+    if output_format == "json":
+        rows = [
+            {
+                "code": r.code,
+                "slug": r.slug,
+                "pack": r.pack,
+                "severity": r.severity.value,
+                "category": r.category,
+                "fix": r.fix_applicability.value if r.fix_applicability else None,
+                "summary": r.summary,
+                "frameworks": list(r.frameworks),
+                "cwe": r.cwe,
+            }
+            for r in selected
+        ]
+        click.echo(json.dumps(rows, indent=2))
+        return
+    width = max((len(r.slug) for r in selected), default=10)
+    click.echo(
+        f"{'code':<7}  {'slug':<{width}}  {'pack':<10}  {'severity':<8}  {'fix':<6}  summary"
+    )
+    for r in selected:
+        fix = r.fix_applicability.value if r.fix_applicability else "-"
+        click.echo(
+            f"{r.code:<7}  {r.slug:<{width}}  {r.pack:<10}  {r.severity.value:<8}  {fix:<6}  {r.summary}"
+        )
+
+
+@main.command()
+@click.argument("rule_id", metavar="SLUG|CODE")
+def explain(rule_id: str) -> None:
+    """Explain a rule: what it flags, why, an example, what to write instead."""
+    from backend_expert.explain import explain as render
+    from backend_expert.rules import rule_by_id
+
+    rule = rule_by_id(rule_id)
+    if rule is None:
+        validate_selector(rule_id, "bex explain")  # raises with suggestions
+        raise ConfigError(f"{rule_id!r} names a group of rules, not one rule; see `bex rules`")
+    text = render(rule)
+    if sys.stdout.isatty() and not os.environ.get("NO_COLOR"):
+        from rich.console import Console
+        from rich.markdown import Markdown
+
+        Console().print(Markdown(text))
+    else:
+        click.echo(text, nl=False)

@@ -1,0 +1,290 @@
+"""The pipeline, end to end: discover -> parse -> index -> check -> suppress.
+
+Two passes over the files: the first parses each file and collects its facts,
+the merged facts become the project model, the second checks each file against
+that model. Both passes run in a process pool for large trees, and both are
+skipped for files the cache already knows.
+"""
+
+from __future__ import annotations
+
+import gc
+import multiprocessing
+import os
+import pickle
+from collections.abc import Iterable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from backend_expert.cache import Cache, Entry, content_hash, signature
+from backend_expert.check import Checker, file_finding
+from backend_expert.config import Config, load_config
+from backend_expert.discover import Discovery, discover, find_root, relative
+from backend_expert.findings import Finding
+from backend_expert.index import ModuleFacts, Project, build_project, collect_facts, module_name
+from backend_expert.parse import ReadProblem, SourceFile, decode, parse_text
+from backend_expert.suppress import PerFileIgnores, Suppression, apply_suppressions
+
+PARALLEL_THRESHOLD = 64  # below this many files a process pool costs more than it saves
+
+
+@dataclass
+class RunResult:
+    findings: list[Finding]
+    suppressed: list[tuple[Finding, Suppression | None]] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    files: int = 0
+    from_cache: int = 0
+    project: Project | None = None
+    root: Path | None = None
+    texts: dict[str, str] = field(default_factory=dict)  # sources of files with findings
+
+
+@dataclass
+class _Indexed:
+    rel: str
+    content_hash: str
+    facts: ModuleFacts | None
+    problems: list[Finding]
+
+
+# --- per-file work (runs in worker processes) --------------------------------------------------
+
+_STATE: dict[str, object] = {}
+
+
+def _init_worker(state: bytes) -> None:
+    gc.set_threshold(100_000, 50, 100)
+    _STATE.update(pickle.loads(state))
+    if "project" in _STATE:
+        _STATE["checker"] = Checker(_STATE["rules"], _STATE["project"], _STATE["config"])  # type: ignore[arg-type]
+
+
+def _load(
+    path: Path, rel: str, config: Config
+) -> tuple[bytes | None, SourceFile | None, list[Finding]]:
+    """Read, decode and parse one file; problems become findings."""
+    try:
+        size = path.stat().st_size
+        if size > config.max_file_size_kb * 1024:
+            message = f"file is {size // 1024} KiB, over the max-file-size-kb limit ({config.max_file_size_kb}); not checked"
+            return None, None, [file_finding("io-error", rel, message, config)]
+        data = path.read_bytes()
+        text, encoding = decode(data)
+    except ReadProblem as problem:
+        return (
+            None,
+            None,
+            [file_finding("io-error", rel, f"cannot check this file: {problem}", config)],
+        )
+    except OSError as error:
+        reason = error.strerror or str(error)
+        return (
+            None,
+            None,
+            [file_finding("io-error", rel, f"cannot read this file: {reason}", config)],
+        )
+    source = parse_text(rel, text, encoding)
+    problems = []
+    if source.syntax_error is not None:
+        error = source.syntax_error
+        line = error.lineno or 1
+        column = (
+            source.char_column(line, max((error.offset or 1) - 1, 0)) + 1 if error.offset else 1
+        )
+        problems.append(
+            file_finding("syntax-error", rel, f"syntax error: {error.msg}", config, line, column)
+        )
+    return data, source, problems
+
+
+def _index_one(job: tuple[str, str, str]) -> _Indexed:
+    path, rel, module = job
+    config: Config = _STATE["config"]  # type: ignore[assignment]
+    data, source, problems = _load(Path(path), rel, config)
+    facts = (
+        collect_facts(source.tree, rel, module)
+        if source is not None and source.tree is not None
+        else None
+    )
+    return _Indexed(rel, content_hash(data) if data is not None else "", facts, problems)
+
+
+def _check_one(
+    job: tuple[str, str],
+) -> tuple[str, list[Finding], list[tuple[Finding, Suppression | None]], str]:
+    path, rel = job
+    config: Config = _STATE["config"]  # type: ignore[assignment]
+    checker: Checker = _STATE["checker"]  # type: ignore[assignment]
+    facts: ModuleFacts | None = _STATE["project"].by_path.get(rel)  # type: ignore[union-attr]
+    _, source, problems = _load(Path(path), rel, config)
+    findings = list(problems)
+    if source is not None and source.tree is not None and facts is not None:
+        findings.extend(checker.check_file(source, facts))
+    text = source.text if source is not None else ""
+    filtered = apply_suppressions(findings, text, _STATE["per_file"])  # type: ignore[arg-type]
+    return rel, filtered.kept, filtered.suppressed, text if filtered.kept else ""
+
+
+def _map(function, jobs: Sequence, state: dict, workers: int) -> list:
+    payload = pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL)
+    if workers <= 1 or len(jobs) < PARALLEL_THRESHOLD:
+        _init_worker(payload)
+        return [function(job) for job in jobs]
+    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else None
+    context = multiprocessing.get_context(method)
+    chunk = max(1, len(jobs) // (workers * 8))
+    with ProcessPoolExecutor(
+        workers, mp_context=context, initializer=_init_worker, initargs=(payload,)
+    ) as pool:
+        return list(pool.map(function, jobs, chunksize=chunk))
+
+
+# --- the run -----------------------------------------------------------------------------------
+
+
+def run(
+    paths: Sequence[str | Path],
+    config: Config | None = None,
+    *,
+    use_cache: bool = True,
+    cache_dir: Path | None = None,
+    jobs: int | None = None,
+) -> RunResult:
+    """Check `paths` (files or directories) and return what was found.
+
+    When `paths` name only part of the project, the rest of the project is still
+    indexed (from the cache when it can be), so cross-file knowledge holds.
+    """
+    paths = [Path(os.path.abspath(p)) for p in (paths or ["."])]
+    root = config.root if config else find_root(paths[0])
+    config = config or load_config(root)
+    found = discover(paths, config)
+    context = found if paths == [root] else discover([root], config)
+    cache = Cache(cache_dir or root / ".bex_cache", config.fingerprint(), enabled=use_cache)
+    threshold = gc.get_threshold()
+    gc.set_threshold(100_000, 50, 100)
+    try:
+        return _run(found, context, config, cache, jobs or os.cpu_count() or 1)
+    finally:
+        gc.set_threshold(*threshold)
+
+
+def _index(
+    files: dict[str, Path], root: Path, config: Config, cache: Cache, workers: int
+) -> dict[str, Entry]:
+    """Facts for every file, from the cache or from a parse."""
+    packages = {rel.rpartition("/")[0] for rel in files if rel.endswith("__init__.py")}
+    entries: dict[str, Entry] = {}
+    signatures: dict[str, tuple[int, int] | None] = {}
+    jobs = []
+    for rel, path in files.items():
+        signatures[rel] = sig = signature(path)
+        entry = cache.get(rel, sig)
+        if entry is not None:
+            entries[rel] = entry
+        else:
+            jobs.append((str(path), rel, module_name(rel, packages)))
+    for item in _map(_index_one, jobs, {"config": config}, workers):
+        entries[item.rel] = Entry(
+            signatures[item.rel] or (0, 0), item.content_hash, item.facts, item.problems
+        )
+    return entries
+
+
+def _run(
+    found: Discovery, context: Discovery, config: Config, cache: Cache, workers: int
+) -> RunResult:
+    root = found.root
+    checked = {relative(path, root): path for path in found.files}
+    indexed = {relative(path, root): path for path in context.files} | checked
+    result = RunResult(findings=[], warnings=list(found.warnings), files=len(checked), root=root)
+    entries = _index(indexed, root, config, cache, workers)
+    project = build_project(
+        (e.facts for e in entries.values() if e.facts is not None),
+        str(root),
+        found.dependencies,
+        found.requires_python,
+        config.target_version,
+    )
+    result.project = project
+    model_key = project.fingerprint()
+    to_check = []
+    for rel, path in checked.items():
+        entry = entries[rel]
+        if entry.kept is not None and entry.model_key == model_key:
+            result.from_cache += 1
+            result.findings.extend(entry.kept)
+            result.suppressed.extend(entry.suppressed or ())
+        else:
+            to_check.append((str(path), rel))
+    rules = config.enabled_rules()
+    per_file = PerFileIgnores(config)
+    state = {"config": config, "project": project, "rules": rules, "per_file": per_file}
+    for rel, kept, suppressed, text in _map(_check_one, to_check, state, workers):
+        entry = entries[rel]
+        entry.model_key, entry.kept, entry.suppressed = model_key, kept, suppressed
+        result.findings.extend(kept)
+        result.suppressed.extend(suppressed)
+        if text:
+            result.texts[rel] = text
+    if context is found:  # project-level rules speak of the whole project only
+        project_findings = Checker(rules, project, config).check_project()
+        result.findings.extend(f for f in project_findings if not per_file.ignored(f))
+    for rel, entry in entries.items():
+        cache.put(rel, entry)
+    cache.prune({rel for rel in cache.entries if rel in indexed or (root / rel).exists()})
+    warning = cache.save()
+    if warning:
+        result.warnings.append(warning)
+    result.findings = _filter_confidence(result.findings, config)
+    result.findings.sort(key=lambda f: f.sort_key)
+    return result
+
+
+def _filter_confidence(findings: Iterable[Finding], config: Config) -> list[Finding]:
+    floor = config.min_confidence.rank
+    return [f for f in findings if f.confidence.rank >= floor]
+
+
+def run_sources(
+    sources: dict[str, str],
+    config: Config | None = None,
+    dependencies: dict[str, str] | None = None,
+) -> RunResult:
+    """Check in-memory files ({relative path: text}); used by examples, tests and editors."""
+    config = config or Config(root=Path("."))
+    packages = {rel.rpartition("/")[0] for rel in sources if rel.endswith("__init__.py")}
+    parsed: dict[str, tuple[SourceFile, list[Finding]]] = {}
+    facts = []
+    for rel, text in sources.items():
+        source = parse_text(rel, text)
+        problems = []
+        if source.syntax_error is not None:
+            error = source.syntax_error
+            problems.append(
+                file_finding(
+                    "syntax-error", rel, f"syntax error: {error.msg}", config, error.lineno or 1
+                )
+            )
+        elif source.tree is not None:
+            facts.append(collect_facts(source.tree, rel, module_name(rel, packages)))
+        parsed[rel] = (source, problems)
+    project = build_project(
+        facts, str(config.root), dependencies or {}, None, config.target_version
+    )
+    checker = Checker(config.enabled_rules(), project, config)
+    per_file = PerFileIgnores(config)
+    result = RunResult(findings=[], files=len(sources), project=project, root=config.root)
+    for rel, (source, problems) in parsed.items():
+        findings = list(problems)
+        if source.tree is not None:
+            findings.extend(checker.check_file(source, project.by_path[rel]))
+        filtered = apply_suppressions(findings, source.text, per_file)
+        result.findings.extend(filtered.kept)
+        result.suppressed.extend(filtered.suppressed)
+        result.texts[rel] = source.text
+    result.findings.extend(f for f in checker.check_project() if not per_file.ignored(f))
+    result.findings = sorted(_filter_confidence(result.findings, config), key=lambda f: f.sort_key)
+    return result

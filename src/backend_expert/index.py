@@ -1,0 +1,380 @@
+"""Stage 3, index: per-file facts that are cheap to cache, merged into the project model.
+
+A single-file linter sees `SessionLocal()` and knows nothing. The project model
+knows that `app.db.SessionLocal` is a `sessionmaker`, that `User` in
+`app.models` subclasses a declarative base, and which frameworks the project
+uses. Facts hold names, never line numbers, so editing a function body leaves
+the model (and the cache keyed on it) unchanged.
+"""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+import pickle
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import PurePosixPath
+
+from backend_expert.discover import IMPORTS, declared_frameworks
+
+
+@dataclass
+class ClassFacts:
+    name: str
+    bases: tuple[str, ...]  # qualified where the import could be followed
+    keywords: tuple[tuple[str, str], ...] = ()  # e.g. (("table", "True"),) for SQLModel
+    attr_types: dict[str, str] = field(default_factory=dict)  # self.x = Ctor() -> qualified Ctor
+    methods: tuple[str, ...] = ()
+
+
+@dataclass
+class FunctionFacts:
+    name: str
+    is_async: bool
+    decorators: tuple[str, ...]
+    returns: str | None  # qualified name of the return annotation's head
+
+
+@dataclass
+class ModuleFacts:
+    path: str
+    module: str
+    imports: dict[str, str] = field(default_factory=dict)  # local alias -> qualified name
+    imported_modules: set[str] = field(default_factory=set)
+    classes: dict[str, ClassFacts] = field(default_factory=dict)
+    functions: dict[str, FunctionFacts] = field(default_factory=dict)
+    calls: dict[str, str] = field(default_factory=dict)  # module-level `name = callee(...)`
+    aliases: dict[str, str] = field(default_factory=dict)  # `Name = Annotated[T, ...]` -> T
+    constants: set[str] = field(default_factory=set)  # module-level names bound only to literals
+    is_test: bool = False
+
+    def digest(self) -> str:
+        return hashlib.blake2b(pickle.dumps(self, protocol=5), digest_size=16).hexdigest()
+
+
+# --- module names ------------------------------------------------------------------------------
+
+
+def module_name(rel_path: str, package_dirs: set[str]) -> str:
+    """Dotted module name: climb while the parent directory is a package (has __init__.py)."""
+    path = PurePosixPath(rel_path)
+    parts = [path.stem] if path.stem != "__init__" else []
+    parent = path.parent
+    while str(parent) not in ("", ".") and str(parent) in package_dirs:
+        parts.append(parent.name)
+        parent = parent.parent
+    if not parts:  # a top-level __init__.py outside any package
+        parts.append(path.parent.name or path.stem)
+    return ".".join(reversed(parts))
+
+
+def is_test_path(rel_path: str) -> bool:
+    path = PurePosixPath(rel_path)
+    return (
+        path.name.startswith("test_")
+        or path.name.endswith("_test.py")
+        or path.name == "conftest.py"
+        or any(part in ("tests", "test", "testing") for part in path.parts[:-1])
+    )
+
+
+# --- facts -------------------------------------------------------------------------------------
+
+
+def dotted(node: ast.AST) -> str | None:
+    """`a.b.c` for a Name/Attribute chain, else None."""
+    parts: list[str] = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if isinstance(node, ast.Name):
+        parts.append(node.id)
+        return ".".join(reversed(parts))
+    return None
+
+
+class _FactCollector:
+    """Reads imports and top-level definitions without walking expressions."""
+
+    def __init__(self, module: str, is_package: bool) -> None:
+        self.module = module
+        self.package = module if is_package else module.rpartition(".")[0]
+        self.facts_imports: dict[str, str] = {}
+        self.imported: set[str] = set()
+
+    def resolve_relative(self, level: int, target: str | None) -> str:
+        base = self.package.split(".") if self.package else []
+        if level > 1:
+            base = base[: len(base) - (level - 1)] if level - 1 <= len(base) else []
+        return ".".join([*base, target] if target else base)
+
+    def add_import(self, node: ast.Import | ast.ImportFrom) -> None:
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                self.imported.add(alias.name)
+                if alias.asname:
+                    self.facts_imports[alias.asname] = alias.name
+                else:
+                    head = alias.name.partition(".")[0]
+                    self.facts_imports.setdefault(head, head)
+            return
+        source = (
+            self.resolve_relative(node.level, node.module) if node.level else (node.module or "")
+        )
+        self.imported.add(source)
+        for alias in node.names:
+            if alias.name == "*":
+                continue
+            self.facts_imports[alias.asname or alias.name] = (
+                f"{source}.{alias.name}" if source else alias.name
+            )
+            self.imported.add(f"{source}.{alias.name}")
+
+    def qualify(self, node: ast.AST) -> str | None:
+        name = dotted(node)
+        if name is None:
+            return None
+        head, _, rest = name.partition(".")
+        if head in self.facts_imports:
+            base = self.facts_imports[head]
+            return f"{base}.{rest}" if rest else base
+        return f"{self.module}.{name}"
+
+
+def _statements(body: Iterable[ast.stmt]) -> Iterator[ast.stmt]:
+    """Statements of a block, descending into if/try/with (imports hide there) but not into defs."""
+    for stmt in body:
+        yield stmt
+        if (
+            isinstance(stmt, (ast.If, ast.Try, ast.With, ast.AsyncWith, ast.For, ast.While))
+            or type(stmt).__name__ == "TryStar"
+        ):
+            for name in ("body", "orelse", "finalbody"):
+                yield from _statements(getattr(stmt, name, ()))
+            for handler in getattr(stmt, "handlers", ()):
+                yield from _statements(handler.body)
+
+
+def collect_facts(tree: ast.Module, rel_path: str, module: str) -> ModuleFacts:
+    is_package = rel_path.endswith("__init__.py")
+    collector = _FactCollector(module, is_package)
+    facts = ModuleFacts(path=rel_path, module=module, is_test=is_test_path(rel_path))
+    deferred: list[ast.stmt] = []
+    for stmt in _statements(tree.body):
+        if isinstance(stmt, (ast.Import, ast.ImportFrom)):
+            collector.add_import(stmt)
+        else:
+            deferred.append(stmt)
+    # Imports inside functions and methods also name things the checks must resolve.
+    for stmt in deferred:
+        for inner in _function_bodies(stmt):
+            if isinstance(inner, (ast.Import, ast.ImportFrom)):
+                collector.add_import(inner)
+    facts.imports = collector.facts_imports
+    facts.imported_modules = collector.imported
+    for stmt in deferred:
+        _module_statement(stmt, collector, facts)
+    return facts
+
+
+def _function_bodies(stmt: ast.stmt) -> Iterator[ast.stmt]:
+    if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        yield from _statements(stmt.body)
+    elif isinstance(stmt, ast.ClassDef):
+        for inner in stmt.body:
+            yield from _function_bodies(inner)
+
+
+def _module_statement(stmt: ast.stmt, collector: _FactCollector, facts: ModuleFacts) -> None:
+    if isinstance(stmt, ast.ClassDef):
+        facts.classes[stmt.name] = _class_facts(stmt, collector)
+    elif isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        facts.functions[stmt.name] = _function_facts(stmt, collector)
+    elif isinstance(stmt, (ast.Assign, ast.AnnAssign)) and stmt.value is not None:
+        targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
+        names = [t.id for t in targets if isinstance(t, ast.Name)]
+        value = stmt.value
+        for name in names:
+            if isinstance(value, ast.Call) and (callee := collector.qualify(value.func)):
+                facts.calls[name] = callee
+            elif isinstance(value, ast.Subscript) and (head := collector.qualify(value.value)):
+                if (
+                    head.endswith("Annotated")
+                    and isinstance(value.slice, ast.Tuple)
+                    and value.slice.elts
+                ):
+                    inner = collector.qualify(value.slice.elts[0])
+                    if inner:
+                        facts.aliases[name] = inner
+            elif is_literal(value):
+                facts.constants.add(name)
+
+
+def is_literal(node: ast.AST) -> bool:
+    """A constant, or a tuple/list/set/dict/f-string-free concatenation made only of constants."""
+    if isinstance(node, ast.Constant):
+        return True
+    if isinstance(node, (ast.Tuple, ast.List, ast.Set)):
+        return all(is_literal(e) for e in node.elts)
+    if isinstance(node, ast.Dict):
+        return all(k is None or is_literal(k) for k in node.keys) and all(
+            is_literal(v) for v in node.values
+        )
+    if isinstance(node, ast.BinOp):
+        return is_literal(node.left) and is_literal(node.right)
+    return False
+
+
+def _class_facts(node: ast.ClassDef, collector: _FactCollector) -> ClassFacts:
+    bases = tuple(q for q in (collector.qualify(b) for b in node.bases) if q)
+    keywords = tuple((kw.arg, ast.unparse(kw.value)) for kw in node.keywords if kw.arg is not None)
+    attr_types: dict[str, str] = {}
+    methods: list[str] = []
+    for stmt in node.body:
+        if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            methods.append(stmt.name)
+            for inner in ast.walk(stmt) if stmt.name == "__init__" else _statements(stmt.body):
+                _self_attribute(inner, collector, attr_types)
+        elif isinstance(stmt, ast.Assign) and isinstance(stmt.value, ast.Call):
+            callee = collector.qualify(stmt.value.func)
+            for target in stmt.targets:
+                if isinstance(target, ast.Name) and callee:
+                    attr_types[target.id] = callee
+    return ClassFacts(node.name, bases, keywords, attr_types, tuple(methods))
+
+
+def _self_attribute(node: ast.AST, collector: _FactCollector, into: dict[str, str]) -> None:
+    if not isinstance(node, ast.Assign) or not isinstance(node.value, ast.Call):
+        return
+    for target in node.targets:
+        if (
+            isinstance(target, ast.Attribute)
+            and isinstance(target.value, ast.Name)
+            and target.value.id == "self"
+            and (callee := collector.qualify(node.value.func))
+        ):
+            into[target.attr] = callee
+
+
+def _function_facts(
+    node: ast.FunctionDef | ast.AsyncFunctionDef, collector: _FactCollector
+) -> FunctionFacts:
+    decorators = []
+    for decorator in node.decorator_list:
+        target = decorator.func if isinstance(decorator, ast.Call) else decorator
+        decorators.append(collector.qualify(target) or "")
+    returns = None
+    if node.returns is not None:
+        head = node.returns.value if isinstance(node.returns, ast.Subscript) else node.returns
+        returns = collector.qualify(head)
+    return FunctionFacts(
+        node.name, isinstance(node, ast.AsyncFunctionDef), tuple(decorators), returns
+    )
+
+
+# --- the project model -------------------------------------------------------------------------
+
+
+@dataclass
+class Project:
+    """Everything bex knows across files. Built once per run, shared by all checks."""
+
+    root: str
+    modules: dict[str, ModuleFacts]
+    dependencies: dict[str, str] = field(default_factory=dict)
+    requires_python: str | None = None
+    target_version: str | None = None
+
+    @cached_property
+    def frameworks(self) -> frozenset[str]:
+        found = set(declared_frameworks(self.dependencies))
+        for facts in self.modules.values():
+            for name in facts.imported_modules:
+                key = IMPORTS.get(name.partition(".")[0])
+                if key:
+                    found.add(key)
+        return frozenset(found)
+
+    def uses(self, *frameworks: str) -> bool:
+        return not frameworks or any(f in self.frameworks for f in frameworks)
+
+    @cached_property
+    def by_path(self) -> dict[str, ModuleFacts]:
+        return {facts.path: facts for facts in self.modules.values()}
+
+    def fingerprint(self) -> str:
+        data = sorted((name, facts.digest()) for name, facts in self.modules.items())
+        extra = (sorted(self.dependencies.items()), self.requires_python, self.target_version)
+        return hashlib.blake2b(repr((data, extra)).encode(), digest_size=16).hexdigest()
+
+    # Symbols are looked up by qualified name, following re-exports across modules.
+    def _split(self, qualname: str) -> tuple[ModuleFacts, str] | None:
+        module, _, name = qualname.rpartition(".")
+        facts = self.modules.get(module)
+        return (facts, name) if facts is not None and name else None
+
+    def resolve(self, qualname: str, _depth: int = 0) -> str:
+        """Follow `from x import y` re-exports to where a symbol is defined."""
+        found = self._split(qualname)
+        if found is None or _depth > 8:
+            return qualname
+        facts, name = found
+        if name in facts.classes or name in facts.functions or name in facts.calls:
+            return qualname
+        target = facts.imports.get(name)
+        if target and target != qualname:
+            return self.resolve(target, _depth + 1)
+        return qualname
+
+    def class_facts(self, qualname: str) -> ClassFacts | None:
+        found = self._split(self.resolve(qualname))
+        return found[0].classes.get(found[1]) if found else None
+
+    def function_facts(self, qualname: str) -> FunctionFacts | None:
+        found = self._split(self.resolve(qualname))
+        return found[0].functions.get(found[1]) if found else None
+
+    def assigned_call(self, qualname: str) -> str | None:
+        """For a module-level `name = callee(...)`, the qualified callee."""
+        found = self._split(self.resolve(qualname))
+        return found[0].calls.get(found[1]) if found else None
+
+    def alias_target(self, qualname: str) -> str | None:
+        found = self._split(self.resolve(qualname))
+        return found[0].aliases.get(found[1]) if found else None
+
+    def ancestors(self, qualname: str) -> frozenset[str]:
+        """All base classes of a project class, across files (qualified names)."""
+        cache = self.__dict__.setdefault("_ancestors", {})
+        if qualname in cache:
+            return cache[qualname]
+        cache[qualname] = frozenset()  # cycle guard
+        result: set[str] = set()
+        facts = self.class_facts(qualname)
+        if facts is not None:
+            for base in facts.bases:
+                resolved = self.resolve(base)
+                result.add(resolved)
+                result |= self.ancestors(resolved)
+        cache[qualname] = frozenset(result)
+        return cache[qualname]
+
+    def is_subclass(self, qualname: str, bases: Iterable[str]) -> bool:
+        wanted = set(bases)
+        resolved = self.resolve(qualname)
+        return resolved in wanted or bool(self.ancestors(resolved) & wanted)
+
+
+def build_project(
+    facts: Iterable[ModuleFacts],
+    root: str,
+    dependencies: dict[str, str] | None = None,
+    requires_python: str | None = None,
+    target_version: str | None = None,
+) -> Project:
+    modules: dict[str, ModuleFacts] = {}
+    for item in sorted(facts, key=lambda f: f.path):
+        modules.setdefault(item.module, item)
+    return Project(root, modules, dependencies or {}, requires_python, target_version)

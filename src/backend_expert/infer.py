@@ -1,0 +1,302 @@
+"""What a name holds: a small, honest type inference over one function and the project model.
+
+`type_of(expr)` answers with a qualified type name (`requests.Session`,
+`sqlalchemy.orm.Session`, `fastapi.FastAPI`, a project class) or None when it
+does not know. Rules use None as "do not flag": guessing is what we avoid.
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from backend_expert.index import dotted
+
+if TYPE_CHECKING:
+    from backend_expert.check import FileContext
+
+FunctionNode = ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda
+
+# Re-exported names users import, mapped to one canonical name each.
+CANONICAL = {
+    "fastapi.applications.FastAPI": "fastapi.FastAPI",
+    "fastapi.routing.APIRouter": "fastapi.APIRouter",
+    "starlette.applications.Starlette": "starlette.Starlette",
+    "starlette.routing.Router": "starlette.Router",
+    "fastapi.Request": "starlette.requests.Request",
+    "fastapi.requests.Request": "starlette.requests.Request",
+    "starlette.requests.Request": "starlette.requests.Request",
+    "sqlalchemy.orm.session.Session": "sqlalchemy.orm.Session",
+    "sqlalchemy.orm.session.sessionmaker": "sqlalchemy.orm.sessionmaker",
+    "sqlalchemy.orm.scoping.scoped_session": "sqlalchemy.orm.scoped_session",
+    "sqlalchemy.ext.asyncio.session.AsyncSession": "sqlalchemy.ext.asyncio.AsyncSession",
+    "sqlalchemy.ext.asyncio.session.async_sessionmaker": "sqlalchemy.ext.asyncio.async_sessionmaker",
+    "requests.sessions.Session": "requests.Session",
+    "requests.session": "requests.Session",
+    "flask_sqlalchemy.SQLAlchemy": "flask_sqlalchemy.SQLAlchemy",
+    "pathlib.PosixPath": "pathlib.Path",
+    "pathlib.WindowsPath": "pathlib.Path",
+}
+
+# Calling these returns an instance of the mapped type.
+RETURNS = {
+    "sqlalchemy.create_engine": "sqlalchemy.engine.Engine",
+    "sqlalchemy.engine.create_engine": "sqlalchemy.engine.Engine",
+    "sqlalchemy.ext.asyncio.create_async_engine": "sqlalchemy.ext.asyncio.AsyncEngine",
+    "sqlite3.connect": "sqlite3.Connection",
+    "psycopg2.connect": "psycopg2.connection",
+    "pymysql.connect": "pymysql.Connection",
+    "MySQLdb.connect": "pymysql.Connection",
+    "builtins.open": "io.TextIOWrapper",
+}
+
+# Calling an instance of the key (a factory) returns an instance of the value.
+PRODUCTS = {
+    "sqlalchemy.orm.sessionmaker": "sqlalchemy.orm.Session",
+    "sqlalchemy.orm.scoped_session": "sqlalchemy.orm.Session",
+    "sqlalchemy.ext.asyncio.async_sessionmaker": "sqlalchemy.ext.asyncio.AsyncSession",
+}
+
+# Attributes whose type is known from the type of their owner.
+ATTRIBUTES = {
+    ("flask_sqlalchemy.SQLAlchemy", "session"): "sqlalchemy.orm.Session",
+    ("sqlite3.Connection", "cursor"): "sqlite3.Cursor",
+}
+
+# Methods whose result has a known type given the receiver's type.
+METHOD_RETURNS = {
+    ("sqlite3.Connection", "cursor"): "sqlite3.Cursor",
+    ("psycopg2.connection", "cursor"): "psycopg2.cursor",
+    ("pymysql.Connection", "cursor"): "pymysql.Cursor",
+    ("sqlalchemy.engine.Engine", "connect"): "sqlalchemy.engine.Connection",
+    ("sqlalchemy.engine.Engine", "begin"): "sqlalchemy.engine.Connection",
+    ("pathlib.Path", "resolve"): "pathlib.Path",
+    ("pathlib.Path", "joinpath"): "pathlib.Path",
+    ("pathlib.Path", "with_suffix"): "pathlib.Path",
+    ("pathlib.Path", "absolute"): "pathlib.Path",
+}
+
+BUILTIN_NAMES = frozenset(dir(builtins))
+
+
+def canonical(name: str | None) -> str | None:
+    return CANONICAL.get(name, name) if name else name
+
+
+@dataclass
+class Scope:
+    """One function's bindings: parameters and every assignment to a plain name."""
+
+    node: FunctionNode
+    params: dict[str, ast.arg] = field(default_factory=dict)
+    assignments: dict[str, list[ast.AST]] = field(default_factory=dict)  # name -> values, in order
+    with_items: dict[str, ast.AST] = field(default_factory=dict)  # `with X as name` -> X
+    loop_targets: set[str] = field(default_factory=set)
+
+    @classmethod
+    def of(cls, node: FunctionNode) -> Scope:
+        scope = cls(node)
+        args = node.args
+        for arg in (*args.posonlyargs, *args.args, *args.kwonlyargs, args.vararg, args.kwarg):
+            if arg is not None:
+                scope.params[arg.arg] = arg
+        if isinstance(node, ast.Lambda):
+            return scope
+        for child in _own_nodes(node):
+            scope._bind(child)
+        return scope
+
+    def _bind(self, node: ast.AST) -> None:
+        if isinstance(node, ast.Assign):
+            for target in node.targets:
+                self._target(target, node.value)
+        elif isinstance(node, (ast.AnnAssign, ast.AugAssign)) and node.value is not None:
+            self._target(node.target, node if isinstance(node, ast.AugAssign) else node.value)
+        elif isinstance(node, ast.NamedExpr):
+            self._target(node.target, node.value)
+        elif isinstance(node, (ast.With, ast.AsyncWith)):
+            for item in node.items:
+                if isinstance(item.optional_vars, ast.Name):
+                    self.with_items[item.optional_vars.id] = item.context_expr
+                    self.assignments.setdefault(item.optional_vars.id, []).append(item.context_expr)
+        elif isinstance(node, (ast.For, ast.AsyncFor, ast.comprehension)):
+            for name in _names(node.target):
+                self.loop_targets.add(name)
+                self.assignments.setdefault(name, []).append(node)
+
+    def _target(self, target: ast.AST, value: ast.AST) -> None:
+        if isinstance(target, ast.Name):
+            self.assignments.setdefault(target.id, []).append(value)
+        elif isinstance(target, (ast.Tuple, ast.List)):
+            for name in _names(target):
+                self.assignments.setdefault(name, []).append(target)  # unpacked: value unknown
+
+    def values(self, name: str) -> list[ast.AST]:
+        return self.assignments.get(name, [])
+
+
+def _names(target: ast.AST) -> list[str]:
+    return [n.id for n in ast.walk(target) if isinstance(n, ast.Name)]
+
+
+def _own_nodes(function: ast.AST):
+    """Nodes of a function body, not descending into nested functions, classes or lambdas."""
+    stack = list(ast.iter_child_nodes(function))
+    while stack:
+        node = stack.pop()
+        yield node
+        if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
+            stack.extend(ast.iter_child_nodes(node))
+
+
+def unwrap_annotation(node: ast.AST | None) -> ast.AST | None:
+    """`Annotated[T, ...]`, `Optional[T]`, `T | None` and string annotations -> T."""
+    for _ in range(5):
+        if node is None:
+            return None
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            try:
+                node = ast.parse(node.value, mode="eval").body
+            except SyntaxError:
+                return None
+            continue
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr):
+            left_none = isinstance(node.left, ast.Constant) and node.left.value is None
+            node = node.right if left_none else node.left
+            continue
+        if isinstance(node, ast.Subscript):
+            head = dotted(node.value) or ""
+            if head.rpartition(".")[2] in ("Annotated", "Optional"):
+                inner = node.slice
+                node = inner.elts[0] if isinstance(inner, ast.Tuple) and inner.elts else inner
+                continue
+        return node
+    return node
+
+
+class Inference:
+    """Answers `type_of` for expressions of one file, with caches per function."""
+
+    def __init__(self, ctx: FileContext) -> None:
+        self.ctx = ctx
+        self.scopes: dict[int, Scope] = {}
+
+    def scope(self, function: FunctionNode) -> Scope:
+        key = id(function)
+        if key not in self.scopes:
+            self.scopes[key] = Scope.of(function)
+        return self.scopes[key]
+
+    def annotation_type(self, annotation: ast.AST | None) -> str | None:
+        node = unwrap_annotation(annotation)
+        if node is None:
+            return None
+        name = self.ctx.qualname(node.value if isinstance(node, ast.Subscript) else node)
+        if name is None:
+            return None
+        alias = self.ctx.project.alias_target(name)
+        return canonical(self.ctx.project.resolve(alias or name))
+
+    def type_of(self, node: ast.AST, function: FunctionNode | None, _depth: int = 0) -> str | None:
+        if _depth > 6:
+            return None
+        if isinstance(node, ast.Await):
+            node = node.value
+        if isinstance(node, ast.Call):
+            return self._call_type(node, function, _depth)
+        if isinstance(node, ast.Name):
+            return self._name_type(node.id, function, _depth)
+        if isinstance(node, ast.Attribute):
+            owner = self.type_of(node.value, function, _depth + 1)
+            if owner is not None:
+                known = ATTRIBUTES.get((owner, node.attr))
+                if known:
+                    return known
+                facts = self.ctx.project.class_facts(owner)
+                if facts and node.attr in facts.attr_types:
+                    return self._constructed(facts.attr_types[node.attr])
+            if isinstance(node.value, ast.Name) and node.value.id in ("self", "cls"):
+                return self._self_attribute(node.attr)
+            qualified = self.ctx.qualname(node)
+            return self._module_symbol(qualified) if qualified else None
+        return None
+
+    def _self_attribute(self, attr: str) -> str | None:
+        klass = self.ctx.enclosing_class()
+        if klass is None:
+            return None
+        facts = self.ctx.facts.classes.get(klass.name)
+        if facts and attr in facts.attr_types:
+            return self._constructed(facts.attr_types[attr])
+        return None
+
+    def _name_type(self, name: str, function: FunctionNode | None, depth: int) -> str | None:
+        if function is not None:
+            scope = self.scope(function)
+            values = scope.values(name)
+            if values:
+                types = {self._value_type(v, function, depth) for v in values}
+                return types.pop() if len(types) == 1 else None
+            if name in scope.params:
+                return self.annotation_type(scope.params[name].annotation)
+            outer = self.ctx.enclosing_function(above=function)
+            if outer is not None:
+                return self._name_type(name, outer, depth + 1)
+        qualified = self.ctx.qualname(ast.Name(id=name))
+        return self._module_symbol(qualified) if qualified else None
+
+    def _value_type(self, value: ast.AST, function: FunctionNode, depth: int) -> str | None:
+        if isinstance(
+            value, (ast.For, ast.AsyncFor, ast.comprehension, ast.Tuple, ast.List, ast.AugAssign)
+        ):
+            return None
+        return self.type_of(value, function, depth + 1)
+
+    def _module_symbol(self, qualified: str) -> str | None:
+        """The type of a module-level name: an instance built by a call there, or None."""
+        project = self.ctx.project
+        callee = project.assigned_call(qualified)
+        if callee is not None:
+            return self._constructed(callee)
+        return None
+
+    def _constructed(self, callee: str) -> str | None:
+        """The type of `callee(...)`."""
+        callee = canonical(self.ctx.project.resolve(callee))
+        if callee in RETURNS:
+            return RETURNS[callee]
+        if callee in PRODUCTS:  # a factory class with a lower-case name (sessionmaker)
+            return callee
+        product = self._module_symbol(callee)
+        if product in PRODUCTS:
+            return PRODUCTS[product]
+        if self.ctx.project.class_facts(callee) is not None:
+            return callee
+        function = self.ctx.project.function_facts(callee)
+        if function is not None:
+            return canonical(function.returns) if function.returns else None
+        last = callee.rpartition(".")[2]
+        if last[:1].isupper() and not callee.startswith("builtins."):
+            return callee  # a third-party class: calling it builds an instance
+        return None
+
+    def _call_type(self, node: ast.Call, function: FunctionNode | None, depth: int) -> str | None:
+        func = node.func
+        if isinstance(func, ast.Attribute):
+            owner = self.type_of(func.value, function, depth + 1)
+            if owner is not None and (owner, func.attr) in METHOD_RETURNS:
+                return METHOD_RETURNS[(owner, func.attr)]
+            if owner in PRODUCTS and func.attr == "begin":
+                return PRODUCTS[owner]
+        if isinstance(func, ast.Name) and function is not None:
+            factory = self._name_type(func.id, function, depth + 1)
+            if factory in PRODUCTS:
+                return PRODUCTS[factory]
+            if self.scope(function).values(func.id) or func.id in self.scope(function).params:
+                return None
+        qualified = self.ctx.qualname(func)
+        if qualified is None:
+            return None
+        return self._constructed(qualified)
