@@ -105,7 +105,7 @@ class _Ignorer:
         self.root = root
         patterns = [*config.exclude, *config.extend_exclude]
         self.names = {p for p in patterns if "/" not in p and not any(c in p for c in "*?[")}
-        self.spec = pathspec.PathSpec.from_lines("gitwildmatch", patterns)
+        self.spec = pathspec.GitIgnoreSpec.from_lines(patterns)
         self.respect_gitignore = config.respect_gitignore
         self.gitignores: dict[Path, pathspec.PathSpec | None] = {}
 

@@ -212,18 +212,20 @@ def _module_statement(stmt: ast.stmt, collector: _FactCollector, facts: ModuleFa
                 facts.constants.add(name)
 
 
-def is_literal(node: ast.AST) -> bool:
-    """A constant, or a tuple/list/set/dict/f-string-free concatenation made only of constants."""
+def is_literal(node: ast.AST, _depth: int = 0) -> bool:
+    """A constant, or a tuple/list/set/dict/concatenation made only of constants."""
+    if _depth > 50:
+        return False
     if isinstance(node, ast.Constant):
         return True
     if isinstance(node, (ast.Tuple, ast.List, ast.Set)):
-        return all(is_literal(e) for e in node.elts)
+        return all(is_literal(e, _depth + 1) for e in node.elts)
     if isinstance(node, ast.Dict):
-        return all(k is None or is_literal(k) for k in node.keys) and all(
-            is_literal(v) for v in node.values
+        return all(k is None or is_literal(k, _depth + 1) for k in node.keys) and all(
+            is_literal(v, _depth + 1) for v in node.values
         )
     if isinstance(node, ast.BinOp):
-        return is_literal(node.left) and is_literal(node.right)
+        return is_literal(node.left, _depth + 1) and is_literal(node.right, _depth + 1)
     return False
 
 

@@ -71,7 +71,9 @@ def decode(data: bytes) -> tuple[str, str]:
     try:
         encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
     except SyntaxError as error:
-        raise ReadProblem(f"bad encoding declaration: {error.msg}") from None
+        if "invalid or missing" not in str(error.msg):
+            raise ReadProblem(f"bad encoding declaration: {error.msg}") from None
+        encoding = "utf-8"  # no cookie and the first lines are not UTF-8: say where below
     try:
         text = data.decode(encoding)
     except UnicodeDecodeError as error:

@@ -95,7 +95,7 @@ class PerFileIgnores:
 
     def __init__(self, config: Config) -> None:
         self.entries = [
-            (pathspec.PathSpec.from_lines("gitwildmatch", [pattern]), selectors)
+            (pathspec.GitIgnoreSpec.from_lines([pattern]), selectors)
             for pattern, selectors in config.per_file_ignores.items()
         ]
 
