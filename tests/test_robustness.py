@@ -54,7 +54,11 @@ def test_binary_undecodable_and_oversized_files_are_reported(write_project):
     assert "binary file" in slugs(result, "binary.py")[0][1]
     assert "not valid utf-8" in slugs(result, "bad.py")[0][1]
     assert "over the max-file-size-kb limit" in slugs(result, "big.py")[0][1]
-    assert all(slug == "io-error" for path in ("binary.py", "bad.py", "big.py") for slug, _ in slugs(result, path))
+    assert all(
+        slug == "io-error"
+        for path in ("binary.py", "bad.py", "big.py")
+        for slug, _ in slugs(result, path)
+    )
     assert [s for s, _ in slugs(result, "fine.py")] == ["fastapi-on-event"]
 
 

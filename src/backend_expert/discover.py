@@ -115,9 +115,8 @@ class _Ignorer:
             candidate = directory / ".gitignore"
             try:
                 if candidate.is_file():
-                    spec = pathspec.PathSpec.from_lines(
-                        "gitwildmatch", candidate.read_text(errors="replace").splitlines()
-                    )
+                    lines = candidate.read_text(errors="replace").splitlines()
+                    spec = pathspec.GitIgnoreSpec.from_lines(lines)
             except OSError:
                 spec = None
             self.gitignores[directory] = spec

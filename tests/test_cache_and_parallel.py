@@ -1,0 +1,61 @@
+"""The cache re-checks an unchanged tree from memory, and invalidates what a change touches;
+the process pool finds exactly what a single process finds."""
+
+from __future__ import annotations
+
+from backend_expert.engine import run
+
+APP = "from fastapi import FastAPI\n\napp = FastAPI()\n"
+EVENTS = 'from svc.main import app\n\n\n@app.on_event("startup")\nasync def warm():\n    pass\n'
+
+
+def test_warm_run_comes_from_the_cache(write_project):
+    root = write_project({"svc/__init__.py": "", "svc/main.py": APP, "svc/events.py": EVENTS})
+    cold = run([root])
+    warm = run([root])
+    assert cold.from_cache == 0 and warm.from_cache == 3
+    assert warm.findings == cold.findings
+    assert (root / ".bex_cache" / ".gitignore").exists()
+
+
+def test_a_change_in_another_module_invalidates_cross_file_findings(write_project):
+    root = write_project({"svc/__init__.py": "", "svc/main.py": APP, "svc/events.py": EVENTS})
+    assert [f.path for f in run([root]).findings] == ["svc/events.py"]
+    (root / "svc" / "main.py").write_text(
+        "class Bus:\n    def on_event(self, name):\n        return print\n\napp = Bus()\n"
+    )
+    assert run([root]).findings == []  # events.py itself did not change, its meaning did
+
+
+def test_edited_file_is_rechecked(write_project):
+    root = write_project({"svc/__init__.py": "", "svc/main.py": APP, "svc/events.py": EVENTS})
+    run([root])
+    (root / "svc" / "events.py").write_text(
+        EVENTS + '\n\napp.add_event_handler("shutdown", print)\n'
+    )
+    result = run([root])
+    assert [f.line for f in result.findings] == [4, 9]
+
+
+def test_no_cache_writes_nothing(write_project):
+    root = write_project({"a.py": APP})
+    run([root], use_cache=False)
+    assert not (root / ".bex_cache").exists()
+
+
+def test_checking_one_file_still_knows_the_project(write_project):
+    root = write_project({"svc/__init__.py": "", "svc/main.py": APP, "svc/events.py": EVENTS})
+    result = run([root / "svc" / "events.py"], use_cache=False)
+    assert result.files == 1
+    assert [f.path for f in result.findings] == ["svc/events.py"]
+
+
+def test_parallel_and_serial_runs_agree(write_project):
+    files = {"svc/__init__.py": "", "svc/main.py": APP}
+    for index in range(80):
+        files[f"svc/handlers_{index}.py"] = EVENTS if index % 3 == 0 else "x = 1\n"
+    root = write_project(files)
+    serial = run([root], use_cache=False, jobs=1)
+    parallel = run([root], use_cache=False, jobs=2)
+    assert len(serial.findings) == 27
+    assert parallel.findings == serial.findings
