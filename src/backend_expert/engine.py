@@ -107,7 +107,7 @@ def _index_one(job: tuple[str, str, str]) -> _Indexed:
     if source is not None and source.tree is not None:
         try:
             facts = collect_facts(source.tree, rel, module)
-        except Exception as error:  # noqa: BLE001 - one odd file must not stop the run
+        except Exception as error:
             message = f"indexing failed: {type(error).__name__}: {error}; the file was not checked"
             problems.append(file_finding("internal-error", rel, message, config))
     return _Indexed(rel, content_hash(data) if data is not None else "", facts, problems)
