@@ -29,6 +29,7 @@ class Entry:
     content_hash: str
     facts: ModuleFacts | None  # None when the file did not parse or could not be read
     problems: list[Finding]  # io-error / syntax-error found while indexing
+    digest: str = ""  # of the facts, so warm runs need not recompute it
     model_key: str = ""
     kept: list[Finding] | None = None
     suppressed: list[tuple[Finding, Suppression | None]] | None = None

@@ -200,6 +200,31 @@ def file_finding(
     )
 
 
+# Fields that can hold child nodes, per node type: `ctx` (Load/Store) and plain values are skipped.
+_SKIPPED_FIELDS = frozenset(
+    {
+        "ctx",
+        "id",
+        "attr",
+        "arg",
+        "name",
+        "module",
+        "level",
+        "kind",
+        "type_comment",
+        "is_async",
+        "conversion",
+    }
+)
+_CHILD_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def _child_fields(kind: type) -> tuple[str, ...]:
+    fields = tuple(f for f in getattr(kind, "_fields", ()) if f not in _SKIPPED_FIELDS)
+    _CHILD_FIELDS[kind] = fields
+    return fields
+
+
 class Checker:
     """Holds the dispatch table for a set of enabled rules; checks files with it."""
 
@@ -224,10 +249,12 @@ class Checker:
         skip_tests = facts.is_test
         stack: list[tuple[ast.AST, int]] = [(source.tree, 0)]
         ancestors = ctx.ancestors
+        fields = _CHILD_FIELDS
         while stack:
             node, depth = stack.pop()
             del ancestors[depth:]
-            handlers = dispatch.get(type(node))
+            kind = node.__class__
+            handlers = dispatch.get(kind)
             if handlers:
                 for rule, method in handlers:
                     if rule.code in failed or (skip_tests and rule.skip_tests):
@@ -235,14 +262,23 @@ class Checker:
                     ctx.rule = rule
                     try:
                         method(rule, node, ctx)  # type: ignore[operator]
-                    except Exception as error:
+                    except Exception as error:  # noqa: BLE001 - contained and reported
                         failed.add(rule.code)
                         ctx.findings.append(_internal_error(rule, source, node, error, self.config))
             ancestors.append(node)
-            children = list(ast.iter_child_nodes(node))
-            if children:
-                depth += 1
-                stack.extend((child, depth) for child in reversed(children))
+            depth += 1
+            children = []
+            names = fields.get(kind)
+            if names is None:
+                names = _child_fields(kind)
+            for name in names:
+                value = getattr(node, name, None)
+                if value.__class__ is list:
+                    children.extend(item for item in value if isinstance(item, ast.AST))
+                elif isinstance(value, ast.AST):
+                    children.append(value)
+            for child in reversed(children):
+                stack.append((child, depth))
         return ctx.findings
 
     def check_project(self) -> list[Finding]:

@@ -98,108 +98,124 @@ def relative(path: Path, root: Path) -> str:
         return path.as_posix()
 
 
-class _Ignorer:
-    """Decides whether a path is excluded: patterns from config plus .gitignore files."""
-
-    def __init__(self, root: Path, config: Config) -> None:
-        self.root = root
-        patterns = [*config.exclude, *config.extend_exclude]
-        self.names = {p for p in patterns if "/" not in p and not any(c in p for c in "*?[")}
-        self.spec = pathspec.GitIgnoreSpec.from_lines(patterns)
-        self.respect_gitignore = config.respect_gitignore
-        self.gitignores: dict[Path, pathspec.PathSpec | None] = {}
-
-    def _gitignore(self, directory: Path) -> pathspec.PathSpec | None:
-        if directory not in self.gitignores:
-            spec = None
-            candidate = directory / ".gitignore"
-            try:
-                if candidate.is_file():
-                    lines = candidate.read_text(errors="replace").splitlines()
-                    spec = pathspec.GitIgnoreSpec.from_lines(lines)
-            except OSError:
-                spec = None
-            self.gitignores[directory] = spec
-        return self.gitignores[directory]
-
-    def excluded(self, path: Path, is_dir: bool) -> bool:
-        if path.name in self.names:
-            return True
-        rel = relative(path, self.root)
-        probe = rel + "/" if is_dir else rel
-        if self.spec.match_file(probe):
-            return True
-        if not self.respect_gitignore:
-            return False
-        for directory in (path.parent, *path.parent.parents):
-            spec = self._gitignore(directory)
-            if spec is not None:
-                sub = relative(path, directory) + ("/" if is_dir else "")
-                if spec.match_file(sub):
-                    return True
-            if directory == self.root or (directory / ".git").exists():
-                break
-        return False
-
-
-def discover(paths: Iterable[Path], config: Config) -> Discovery:
-    """List the Python files under `paths` and read the project's declared dependencies."""
-    root = config.root
-    found = Discovery(root=root)
-    ignorer = _Ignorer(root, config)
-    seen: set[Path] = set()
-    for raw in paths:
-        path = Path(os.path.abspath(raw))
-        if path.is_symlink() and not path.exists():
-            found.warnings.append(f"{raw}: broken symbolic link, skipped")
-        elif not path.exists():
-            found.warnings.append(f"{raw}: no such file or directory")
-        elif path.is_dir():
-            _walk(path, ignorer, found, seen, set())
-        elif path not in seen:
-            seen.add(path)
-            found.files.append(path)
-    found.dependencies, found.requires_python = read_dependencies(root)
-    return found
-
-
-def _walk(
-    directory: Path, ignorer: _Ignorer, found: Discovery, seen: set[Path], active: set[str]
-) -> None:
-    real = os.path.realpath(directory)
-    if real in active:
-        found.warnings.append(f"{relative(directory, found.root)}: symbolic link loop, skipped")
-        return
-    active.add(real)
+def _gitignore_spec(directory: str) -> pathspec.GitIgnoreSpec | None:
     try:
-        entries = sorted(os.scandir(directory), key=lambda entry: entry.name)
-    except OSError as error:
-        found.warnings.append(
-            f"{relative(directory, found.root)}: cannot read directory ({error.strerror})"
+        with open(
+            os.path.join(directory, ".gitignore"), encoding="utf-8", errors="replace"
+        ) as handle:
+            return pathspec.GitIgnoreSpec.from_lines(handle.read().splitlines())
+    except OSError:
+        return None
+
+
+# A .gitignore applies below its directory: (directory with trailing slash, spec).
+GitignoreStack = tuple[tuple[str, pathspec.GitIgnoreSpec], ...]
+
+
+class _Walker:
+    """Walks directories, pruning excluded and git-ignored entries; works on strings for speed."""
+
+    def __init__(self, config: Config, found: Discovery) -> None:
+        patterns = [*config.exclude, *config.extend_exclude]
+        self.names = {
+            p.strip("/")
+            for p in patterns
+            if "/" not in p.strip("/") and not any(c in p for c in "*?[")
+        }
+        self.spec = pathspec.GitIgnoreSpec.from_lines(
+            [p for p in patterns if p.strip("/") not in self.names]
         )
-        active.discard(real)
-        return
-    for entry in entries:
-        path = Path(entry.path)
+        self.respect_gitignore = config.respect_gitignore
+        self.root = str(found.root).rstrip("/") + "/"
+        self.found = found
+        self.seen: set[str] = set()
+        self.active: set[str] = set()
+
+    def _rel(self, path: str) -> str:
+        return path[len(self.root) :] if path.startswith(self.root) else path
+
+    def excluded(self, path: str, name: str, is_dir: bool, gitignores: GitignoreStack) -> bool:
+        if name in self.names:
+            return True
+        suffix = "/" if is_dir else ""
+        if self.spec.patterns and self.spec.match_file(self._rel(path) + suffix):
+            return True
+        return any(spec.match_file(path[len(base) :] + suffix) for base, spec in gitignores)
+
+    def initial_gitignores(self, directory: str) -> GitignoreStack:
+        """The .gitignore files above `directory`, up to the repository (or project) root."""
+        if not self.respect_gitignore:
+            return ()
+        stack = []
+        current = os.path.dirname(directory)
+        while current and current != os.path.dirname(current):
+            spec = _gitignore_spec(current)
+            if spec is not None:
+                stack.append((current.rstrip("/") + "/", spec))
+            if os.path.exists(os.path.join(current, ".git")) or current + "/" == self.root:
+                break
+            current = os.path.dirname(current)
+        return tuple(reversed(stack))
+
+    def walk(self, directory: str, gitignores: GitignoreStack) -> None:
+        real = os.path.realpath(directory)
+        if real in self.active:
+            self.found.warnings.append(f"{self._rel(directory)}: symbolic link loop, skipped")
+            return
+        self.active.add(real)
+        if self.respect_gitignore and (spec := _gitignore_spec(directory)) is not None:
+            gitignores = (*gitignores, (directory.rstrip("/") + "/", spec))
+        try:
+            entries = sorted(os.scandir(directory), key=lambda entry: entry.name)
+        except OSError as error:
+            self.found.warnings.append(
+                f"{self._rel(directory)}: cannot read directory ({error.strerror})"
+            )
+            entries = []
+        for entry in entries:
+            self._entry(entry, gitignores)
+        self.active.discard(real)
+
+    def _entry(self, entry: os.DirEntry, gitignores: GitignoreStack) -> None:
         try:
             is_dir = entry.is_dir()
             is_file = entry.is_file()
         except OSError:
             is_dir = is_file = False
-        if entry.is_symlink() and not (is_dir or is_file):
-            if entry.name.endswith(".py"):
-                found.warnings.append(
-                    f"{relative(path, found.root)}: broken symbolic link, skipped"
+        if not (is_dir or is_file):
+            if entry.is_symlink() and entry.name.endswith(".py"):
+                self.found.warnings.append(
+                    f"{self._rel(entry.path)}: broken symbolic link, skipped"
                 )
-            continue
-        if ignorer.excluded(path, is_dir):
-            continue
+            return
+        if is_file and not entry.name.endswith((".py", ".pyi")):
+            return
+        if self.excluded(entry.path, entry.name, is_dir, gitignores):
+            return
         if is_dir:
-            _walk(path, ignorer, found, seen, active)
-        elif is_file and entry.name.endswith((".py", ".pyi")) and path not in seen:
-            seen.add(path)
-            found.files.append(path)
-    active.discard(real)
+            self.walk(entry.path, gitignores)
+        elif entry.path not in self.seen:
+            self.seen.add(entry.path)
+            self.found.files.append(Path(entry.path))
+
+
+def discover(paths: Iterable[Path], config: Config) -> Discovery:
+    """List the Python files under `paths` and read the project's declared dependencies."""
+    found = Discovery(root=config.root)
+    walker = _Walker(config, found)
+    for raw in paths:
+        path = os.path.abspath(raw)
+        if os.path.islink(path) and not os.path.exists(path):
+            found.warnings.append(f"{raw}: broken symbolic link, skipped")
+        elif not os.path.exists(path):
+            found.warnings.append(f"{raw}: no such file or directory")
+        elif os.path.isdir(path):
+            walker.walk(path, walker.initial_gitignores(path))
+        elif path not in walker.seen:
+            walker.seen.add(path)
+            found.files.append(Path(path))
+    found.dependencies, found.requires_python = read_dependencies(config.root)
+    return found
 
 
 # --- declared dependencies -------------------------------------------------------------------

@@ -189,9 +189,12 @@ def _index(
         else:
             jobs.append((str(path), rel, module_name(rel, packages)))
     for item in _map(_index_one, jobs, {"config": config}, workers):
-        entries[item.rel] = Entry(
-            signatures[item.rel] or (0, 0), item.content_hash, item.facts, item.problems
+        digest = item.facts.digest() if item.facts is not None else ""
+        entry = Entry(
+            signatures[item.rel] or (0, 0), item.content_hash, item.facts, item.problems, digest
         )
+        entries[item.rel] = entry
+        cache.put(item.rel, entry)
     return entries
 
 
@@ -211,7 +214,9 @@ def _run(
         config.target_version,
     )
     result.project = project
-    model_key = project.fingerprint()
+    model_key = project.fingerprint(
+        {e.facts.path: e.digest for e in entries.values() if e.facts is not None}
+    )
     to_check = []
     for rel, path in checked.items():
         entry = entries[rel]
@@ -227,6 +232,7 @@ def _run(
     for rel, kept, suppressed, text in _map(_check_one, to_check, state, workers):
         entry = entries[rel]
         entry.model_key, entry.kept, entry.suppressed = model_key, kept, suppressed
+        cache.put(rel, entry)
         result.findings.extend(kept)
         result.suppressed.extend(suppressed)
         if text:
@@ -234,8 +240,6 @@ def _run(
     if context is found:  # project-level rules speak of the whole project only
         project_findings = Checker(rules, project, config).check_project()
         result.findings.extend(f for f in project_findings if not per_file.ignored(f))
-    for rel, entry in entries.items():
-        cache.put(rel, entry)
     cache.prune({rel for rel in cache.entries if rel in indexed or (root / rel).exists()})
     warning = cache.save()
     if warning:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import ast
 import hashlib
-import pickle
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -51,7 +50,27 @@ class ModuleFacts:
     is_test: bool = False
 
     def digest(self) -> str:
-        return hashlib.blake2b(pickle.dumps(self, protocol=5), digest_size=16).hexdigest()
+        """A hash stable across processes (sets are sorted: string hashing is randomised)."""
+        classes = sorted(
+            (name, c.bases, c.keywords, sorted(c.attr_types.items()), c.methods)
+            for name, c in self.classes.items()
+        )
+        functions = sorted(
+            (n, f.is_async, f.decorators, f.returns) for n, f in self.functions.items()
+        )
+        canonical = (
+            self.path,
+            self.module,
+            sorted(self.imports.items()),
+            sorted(self.imported_modules),
+            classes,
+            functions,
+            sorted(self.calls.items()),
+            sorted(self.aliases.items()),
+            sorted(self.constants),
+            self.is_test,
+        )
+        return hashlib.blake2b(repr(canonical).encode(), digest_size=16).hexdigest()
 
 
 # --- module names ------------------------------------------------------------------------------
@@ -306,8 +325,13 @@ class Project:
     def by_path(self) -> dict[str, ModuleFacts]:
         return {facts.path: facts for facts in self.modules.values()}
 
-    def fingerprint(self) -> str:
-        data = sorted((name, facts.digest()) for name, facts in self.modules.items())
+    def fingerprint(self, digests: dict[str, str] | None = None) -> str:
+        """Changes whenever any module's facts or the declared dependencies change.
+
+        `digests` (module path -> ModuleFacts.digest()) may come from the cache.
+        """
+        digests = digests or {}
+        data = sorted(digests.get(f.path) or f.digest() for f in self.modules.values())
         extra = (sorted(self.dependencies.items()), self.requires_python, self.target_version)
         return hashlib.blake2b(repr((data, extra)).encode(), digest_size=16).hexdigest()
 
