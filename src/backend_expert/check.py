@@ -262,7 +262,7 @@ class Checker:
                     ctx.rule = rule
                     try:
                         method(rule, node, ctx)  # type: ignore[operator]
-                    except Exception as error:  # noqa: BLE001 - contained and reported
+                    except Exception as error:  # contained and reported
                         failed.add(rule.code)
                         ctx.findings.append(_internal_error(rule, source, node, error, self.config))
             ancestors.append(node)
