@@ -5,7 +5,6 @@ Exit codes: 0 nothing found, 1 findings, 2 usage, configuration or internal erro
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 import traceback
@@ -196,55 +195,40 @@ def _statistics(findings) -> str:
     "--output-format",
     "--format",
     "output_format",
-    type=click.Choice(["text", "json"]),
+    type=click.Choice(["text", "json", "markdown"]),
     default="text",
     show_default=True,
 )
 def rules(pack: tuple[str, ...], output_format: str) -> None:
     """List every rule bex knows, with its code, slug, pack, severity and fix."""
+    from backend_expert.explain import rules_json, rules_markdown, rules_text
     from backend_expert.rules import PACKS, all_rules
 
     unknown = [p for p in pack if p not in PACKS.values()]
     if unknown:
-        raise ConfigError(
-            f"unknown pack {unknown[0]!r}; packs are: {', '.join(sorted(set(PACKS.values())))}"
-        )
+        packs = ", ".join(sorted(set(PACKS.values())))
+        raise ConfigError(f"unknown pack {unknown[0]!r}; packs are: {packs}")
     selected = [rule for rule in all_rules() if not pack or rule.pack in pack]
-    if output_format == "json":
-        rows = [
-            {
-                "code": r.code,
-                "slug": r.slug,
-                "pack": r.pack,
-                "severity": r.severity.value,
-                "category": r.category,
-                "fix": r.fix_applicability.value if r.fix_applicability else None,
-                "summary": r.summary,
-                "frameworks": list(r.frameworks),
-                "cwe": r.cwe,
-            }
-            for r in selected
-        ]
-        click.echo(json.dumps(rows, indent=2))
-        return
-    width = max((len(r.slug) for r in selected), default=10)
-    click.echo(
-        f"{'code':<7}  {'slug':<{width}}  {'pack':<10}  {'severity':<8}  {'fix':<6}  summary"
-    )
-    for r in selected:
-        fix = r.fix_applicability.value if r.fix_applicability else "-"
-        click.echo(
-            f"{r.code:<7}  {r.slug:<{width}}  {r.pack:<10}  {r.severity.value:<8}  {fix:<6}  {r.summary}"
-        )
+    render = {"json": rules_json, "markdown": rules_markdown, "text": rules_text}[output_format]
+    click.echo(render(selected), nl=False)
 
 
 @main.command()
-@click.argument("rule_id", metavar="SLUG|CODE")
-def explain(rule_id: str) -> None:
+@click.argument("rule_id", metavar="SLUG|CODE", required=False)
+@click.option(
+    "--all", "everything", is_flag=True, help="Explain every rule (Markdown, as in docs/rules.md)."
+)
+def explain(rule_id: str | None, everything: bool) -> None:
     """Explain a rule: what it flags, why, an example, what to write instead."""
     from backend_expert.explain import explain as render
+    from backend_expert.explain import explain_all
     from backend_expert.rules import rule_by_id
 
+    if everything:
+        click.echo(explain_all(), nl=False)
+        return
+    if rule_id is None:
+        raise click.UsageError("give a rule code or slug (see `bex rules`), or --all")
     rule = rule_by_id(rule_id)
     if rule is None:
         validate_selector(rule_id, "bex explain")  # raises with suggestions
