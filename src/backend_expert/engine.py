@@ -24,7 +24,7 @@ from backend_expert.discover import Discovery, discover, find_root, relative
 from backend_expert.findings import Finding
 from backend_expert.index import ModuleFacts, Project, build_project, collect_facts, module_name
 from backend_expert.parse import ReadProblem, SourceFile, decode, parse_text
-from backend_expert.suppress import PerFileIgnores, Suppression, apply_suppressions
+from backend_expert.suppress import Filtered, PerFileIgnores, Suppression, apply_suppressions
 
 PARALLEL_THRESHOLD = 64  # below this many files a process pool costs more than it saves
 
@@ -61,55 +61,80 @@ def _init_worker(state: bytes) -> None:
         _STATE["checker"] = Checker(_STATE["rules"], _STATE["project"], _STATE["config"])  # type: ignore[arg-type]
 
 
-def _load(
-    path: Path, rel: str, config: Config
-) -> tuple[bytes | None, SourceFile | None, list[Finding]]:
-    """Read, decode and parse one file; problems become findings."""
+def _read(path: Path, rel: str, config: Config) -> tuple[bytes | None, str, str, list[Finding]]:
+    """Read and decode one file: (bytes, text, encoding, problems)."""
     try:
         size = path.stat().st_size
         if size > config.max_file_size_kb * 1024:
-            message = f"file is {size // 1024} KiB, over the max-file-size-kb limit ({config.max_file_size_kb}); not checked"
-            return None, None, [file_finding("io-error", rel, message, config)]
+            limit = config.max_file_size_kb
+            message = f"file is {size // 1024} KiB, over the max-file-size-kb limit ({limit}); not checked"
+            return None, "", "", [file_finding("io-error", rel, message, config)]
         data = path.read_bytes()
         text, encoding = decode(data)
     except ReadProblem as problem:
         return (
             None,
-            None,
+            "",
+            "",
             [file_finding("io-error", rel, f"cannot check this file: {problem}", config)],
         )
     except OSError as error:
         reason = error.strerror or str(error)
         return (
             None,
-            None,
+            "",
+            "",
             [file_finding("io-error", rel, f"cannot read this file: {reason}", config)],
         )
+    return data, text, encoding, []
+
+
+def _parse(rel: str, text: str, encoding: str, config: Config) -> tuple[SourceFile, list[Finding]]:
     source = parse_text(rel, text, encoding)
-    problems = []
-    if source.syntax_error is not None:
-        error = source.syntax_error
-        line = error.lineno or 1
-        column = (
-            source.char_column(line, max((error.offset or 1) - 1, 0)) + 1 if error.offset else 1
-        )
-        problems.append(
-            file_finding("syntax-error", rel, f"syntax error: {error.msg}", config, line, column)
-        )
-    return data, source, problems
+    error = source.syntax_error
+    if error is None:
+        return source, []
+    line = error.lineno or 1
+    column = source.char_column(line, error.offset - 1) + 1 if error.offset else 1
+    return source, [
+        file_finding("syntax-error", rel, f"syntax error: {error.msg}", config, line, column)
+    ]
+
+
+def _facts(
+    source: SourceFile, module: str, config: Config, problems: list[Finding]
+) -> ModuleFacts | None:
+    if source.tree is None:
+        return None
+    try:
+        return collect_facts(source.tree, source.path, module)
+    except Exception as error:  # one odd file must not stop the run
+        message = f"indexing failed: {type(error).__name__}: {error}; the file was not checked"
+        problems.append(file_finding("internal-error", source.path, message, config))
+        return None
+
+
+def _check(
+    source: SourceFile | None,
+    facts: ModuleFacts | None,
+    problems: list[Finding],
+    checker: Checker,
+    per_file: PerFileIgnores,
+) -> Filtered:
+    findings = list(problems)
+    if source is not None and source.tree is not None and facts is not None:
+        findings.extend(checker.check_file(source, facts))
+    return apply_suppressions(findings, source.text if source else "", per_file)
 
 
 def _index_one(job: tuple[str, str, str]) -> _Indexed:
     path, rel, module = job
     config: Config = _STATE["config"]  # type: ignore[assignment]
-    data, source, problems = _load(Path(path), rel, config)
+    data, text, encoding, problems = _read(Path(path), rel, config)
     facts = None
-    if source is not None and source.tree is not None:
-        try:
-            facts = collect_facts(source.tree, rel, module)
-        except Exception as error:
-            message = f"indexing failed: {type(error).__name__}: {error}; the file was not checked"
-            problems.append(file_finding("internal-error", rel, message, config))
+    if data is not None:
+        source, problems = _parse(rel, text, encoding, config)
+        facts = _facts(source, module, config, problems)
     return _Indexed(rel, content_hash(data) if data is not None else "", facts, problems)
 
 
@@ -118,14 +143,12 @@ def _check_one(
 ) -> tuple[str, list[Finding], list[tuple[Finding, Suppression | None]], str]:
     path, rel = job
     config: Config = _STATE["config"]  # type: ignore[assignment]
-    checker: Checker = _STATE["checker"]  # type: ignore[assignment]
-    facts: ModuleFacts | None = _STATE["project"].by_path.get(rel)  # type: ignore[union-attr]
-    _, source, problems = _load(Path(path), rel, config)
-    findings = list(problems)
-    if source is not None and source.tree is not None and facts is not None:
-        findings.extend(checker.check_file(source, facts))
-    text = source.text if source is not None else ""
-    filtered = apply_suppressions(findings, text, _STATE["per_file"])  # type: ignore[arg-type]
+    data, text, encoding, problems = _read(Path(path), rel, config)
+    source = None
+    if data is not None:
+        source, problems = _parse(rel, text, encoding, config)
+    facts = _STATE["project"].by_path.get(rel)  # type: ignore[union-attr]
+    filtered = _check(source, facts, problems, _STATE["checker"], _STATE["per_file"])  # type: ignore[arg-type]
     return rel, filtered.kept, filtered.suppressed, text if filtered.kept else ""
 
 
@@ -262,21 +285,12 @@ def run_sources(
     """Check in-memory files ({relative path: text}); used by examples, tests and editors."""
     config = config or Config(root=Path("."))
     packages = {rel.rpartition("/")[0] for rel in sources if rel.endswith("__init__.py")}
-    parsed: dict[str, tuple[SourceFile, list[Finding]]] = {}
-    facts = []
-    for rel, text in sources.items():
-        source = parse_text(rel, text)
-        problems = []
-        if source.syntax_error is not None:
-            error = source.syntax_error
-            problems.append(
-                file_finding(
-                    "syntax-error", rel, f"syntax error: {error.msg}", config, error.lineno or 1
-                )
-            )
-        elif source.tree is not None:
-            facts.append(collect_facts(source.tree, rel, module_name(rel, packages)))
-        parsed[rel] = (source, problems)
+    parsed = {rel: _parse(rel, text, "utf-8", config) for rel, text in sources.items()}
+    facts = [
+        item
+        for rel, (source, problems) in parsed.items()
+        if (item := _facts(source, module_name(rel, packages), config, problems)) is not None
+    ]
     project = build_project(
         facts, str(config.root), dependencies or {}, None, config.target_version
     )
@@ -284,10 +298,7 @@ def run_sources(
     per_file = PerFileIgnores(config)
     result = RunResult(findings=[], files=len(sources), project=project, root=config.root)
     for rel, (source, problems) in parsed.items():
-        findings = list(problems)
-        if source.tree is not None:
-            findings.extend(checker.check_file(source, project.by_path[rel]))
-        filtered = apply_suppressions(findings, source.text, per_file)
+        filtered = _check(source, project.by_path.get(rel), problems, checker, per_file)
         result.findings.extend(filtered.kept)
         result.suppressed.extend(filtered.suppressed)
         result.texts[rel] = source.text
