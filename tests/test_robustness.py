@@ -104,8 +104,10 @@ def test_deeply_nested_code_does_not_overflow():
 
 
 def test_code_too_deep_for_python_is_a_syntax_error_not_a_crash():
-    result = run_sources({"deeper.py": "x = " + " + ".join(["a"] * 20000) + "\n"})
-    assert [f.slug for f in result.findings] == ["syntax-error"]
+    # Some interpreters refuse this depth (RecursionError in the parser): that is a finding.
+    result = run_sources({"deeper.py": "x = " + " + ".join(["a"] * 20000) + "\n" + ON_EVENT})
+    slugs_found = [f.slug for f in result.findings]
+    assert slugs_found in (["syntax-error"], ["fastapi-on-event"])
 
 
 class Exploding(Rule):
