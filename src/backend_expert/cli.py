@@ -143,8 +143,7 @@ def check(
     """Review PATHS (files or directories; default: the current directory)."""
     from backend_expert.discover import find_root
     from backend_expert.engine import run
-    from backend_expert.report import FORMATS
-    from backend_expert.report.text import summary
+    from backend_expert.report import formatter
 
     targets = list(paths) or [Path(".")]
     if config_path is not None and not config_path.is_file():
@@ -168,12 +167,13 @@ def check(
     if statistics:
         click.echo(_statistics(result.findings), nl=False)
     else:
-        output = FORMATS[output_format](result, _use_color() and output_format == "text")
-        if quiet and output_format == "text":
-            output = output.replace(summary(result), "").rstrip("\n") + (
-                "\n" if result.findings else ""
-            )
-        click.echo(output, nl=False)
+        click.echo(
+            formatter(output_format)(result, _use_color() and output_format == "text"), nl=False
+        )
+        if output_format == "text" and not quiet:
+            from backend_expert.report.text import summary
+
+            click.echo(summary(result))
     sys.exit(0 if exit_zero or not result.findings else 1)
 
 

@@ -84,7 +84,6 @@ def render(result: RunResult, color: bool = False) -> str:
             for line in _fix_lines(finding):
                 console.print(line)
             console.print()
-    console.print(summary(result))
     return buffer.getvalue()
 
 
