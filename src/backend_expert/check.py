@@ -16,6 +16,7 @@ from backend_expert.config import Config
 from backend_expert.findings import Confidence, Finding, Fix
 from backend_expert.index import ModuleFacts, Project, dotted
 from backend_expert.infer import BUILTIN_NAMES, FunctionNode, Inference, Scope, canonical
+from backend_expert.nodes import _FIELDS, child_fields, own_nodes
 from backend_expert.parse import SourceFile
 from backend_expert.rules import Rule, rule_by_id
 
@@ -40,6 +41,7 @@ class FileContext:
         self.findings: list[Finding] = []
         self.inference = Inference(self)
         self._module_names: set[str] | None = None
+        self._own_nodes: dict[int, list[ast.AST]] = {}
 
     # --- names and types -------------------------------------------------------------------
 
@@ -66,12 +68,6 @@ class FileContext:
         if name is None:
             return None
         head, _, rest = name.partition(".")
-        function = self.enclosing_function()
-        while function is not None:
-            scope = self.inference.scope(function)
-            if head in scope.params or scope.values(head):
-                return None
-            function = self.enclosing_function(above=function)
         if head in self.facts.imports:
             base = self.facts.imports[head]
         elif head in self.module_names:
@@ -79,7 +75,13 @@ class FileContext:
         elif head in BUILTIN_NAMES:
             base = f"builtins.{head}"
         else:
-            return None
+            return None  # a local, or a name bex cannot see
+        function = self.enclosing_function()
+        while function is not None:
+            scope = self.inference.scope(function)
+            if head in scope.params or scope.values(head):
+                return None
+            function = self.enclosing_function(above=function)
         return canonical(f"{base}.{rest}" if rest else base)
 
     def call_name(self, call: ast.Call) -> str | None:
@@ -91,6 +93,14 @@ class FileContext:
 
     def scope(self, function: FunctionNode) -> Scope:
         return self.inference.scope(function)
+
+    def own_nodes(self, function: ast.AST) -> list[ast.AST]:
+        """Every node of a function's own body (not of nested defs), computed once per function."""
+        key = id(function)
+        nodes = self._own_nodes.get(key)
+        if nodes is None:
+            nodes = self._own_nodes[key] = list(own_nodes(function))
+        return nodes
 
     # --- where we are -----------------------------------------------------------------------
 
@@ -200,31 +210,6 @@ def file_finding(
     )
 
 
-# Fields that can hold child nodes, per node type: `ctx` (Load/Store) and plain values are skipped.
-_SKIPPED_FIELDS = frozenset(
-    {
-        "ctx",
-        "id",
-        "attr",
-        "arg",
-        "name",
-        "module",
-        "level",
-        "kind",
-        "type_comment",
-        "is_async",
-        "conversion",
-    }
-)
-_CHILD_FIELDS: dict[type, tuple[str, ...]] = {}
-
-
-def _child_fields(kind: type) -> tuple[str, ...]:
-    fields = tuple(f for f in getattr(kind, "_fields", ()) if f not in _SKIPPED_FIELDS)
-    _CHILD_FIELDS[kind] = fields
-    return fields
-
-
 class Checker:
     """Holds the dispatch table for a set of enabled rules; checks files with it."""
 
@@ -249,7 +234,7 @@ class Checker:
         skip_tests = facts.is_test
         stack: list[tuple[ast.AST, int]] = [(source.tree, 0)]
         ancestors = ctx.ancestors
-        fields = _CHILD_FIELDS
+        fields = _FIELDS
         while stack:
             node, depth = stack.pop()
             del ancestors[depth:]
@@ -270,7 +255,7 @@ class Checker:
             children = []
             names = fields.get(kind)
             if names is None:
-                names = _child_fields(kind)
+                names = child_fields(kind)
             for name in names:
                 value = getattr(node, name, None)
                 if value.__class__ is list:
