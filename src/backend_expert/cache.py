@@ -20,7 +20,7 @@ from backend_expert.findings import Finding
 from backend_expert.index import ModuleFacts
 from backend_expert.suppress import Suppression
 
-FORMAT = 1
+FORMAT = 2  # bump whenever the cached classes change shape
 
 
 @dataclass

@@ -19,6 +19,24 @@ from pathlib import PurePosixPath
 from backend_expert.discover import IMPORTS, declared_frameworks
 
 
+@dataclass(frozen=True)
+class MemberFacts:
+    """A class-body binding: `name = callee(args, key=value)` or `name: Annotation = value`.
+
+    Arguments are kept as text: qualified names for names, `repr` for constants, else the
+    source (shortened). That is enough to read model fields, relationships and options.
+    """
+
+    callee: str | None = None
+    args: tuple[str, ...] = ()
+    keywords: tuple[tuple[str, str], ...] = ()
+    annotation: str | None = None
+    value: str | None = None  # the source of a value that is not a call
+
+    def keyword(self, name: str) -> str | None:
+        return next((value for key, value in self.keywords if key == name), None)
+
+
 @dataclass
 class ClassFacts:
     name: str
@@ -26,6 +44,11 @@ class ClassFacts:
     keywords: tuple[tuple[str, str], ...] = ()  # e.g. (("table", "True"),) for SQLModel
     attr_types: dict[str, str] = field(default_factory=dict)  # self.x = Ctor() -> qualified Ctor
     methods: tuple[str, ...] = ()
+    members: dict[str, MemberFacts] = field(default_factory=dict)  # class-body bindings, in order
+    inner: dict[str, dict[str, str]] = field(
+        default_factory=dict
+    )  # class Meta/Config: attr -> source
+    decorators: tuple[str, ...] = ()
 
 
 @dataclass
@@ -52,7 +75,16 @@ class ModuleFacts:
     def digest(self) -> str:
         """A hash stable across processes (sets are sorted: string hashing is randomised)."""
         classes = sorted(
-            (name, c.bases, c.keywords, sorted(c.attr_types.items()), c.methods)
+            (
+                name,
+                c.bases,
+                c.keywords,
+                sorted(c.attr_types.items()),
+                c.methods,
+                list(c.members.items()),
+                sorted((k, sorted(v.items())) for k, v in c.inner.items()),
+                c.decorators,
+            )
             for name, c in self.classes.items()
         )
         functions = sorted(
@@ -250,20 +282,75 @@ def is_literal(node: ast.AST, _depth: int = 0) -> bool:
 
 def _class_facts(node: ast.ClassDef, collector: _FactCollector) -> ClassFacts:
     bases = tuple(q for q in (collector.qualify(b) for b in node.bases) if q)
-    keywords = tuple((kw.arg, ast.unparse(kw.value)) for kw in node.keywords if kw.arg is not None)
-    attr_types: dict[str, str] = {}
+    keywords = tuple(
+        (kw.arg, _render(kw.value, collector)) for kw in node.keywords if kw.arg is not None
+    )
+    facts = ClassFacts(node.name, bases, keywords)
+    facts.decorators = tuple(
+        collector.qualify(d.func if isinstance(d, ast.Call) else d) or ""
+        for d in node.decorator_list
+    )
     methods: list[str] = []
     for stmt in node.body:
         if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
             methods.append(stmt.name)
             for inner in ast.walk(stmt) if stmt.name == "__init__" else _statements(stmt.body):
-                _self_attribute(inner, collector, attr_types)
-        elif isinstance(stmt, ast.Assign) and isinstance(stmt.value, ast.Call):
-            callee = collector.qualify(stmt.value.func)
-            for target in stmt.targets:
-                if isinstance(target, ast.Name) and callee:
-                    attr_types[target.id] = callee
-    return ClassFacts(node.name, bases, keywords, attr_types, tuple(methods))
+                _self_attribute(inner, collector, facts.attr_types)
+        elif isinstance(stmt, ast.ClassDef):
+            facts.inner[stmt.name] = _inner_class(stmt, collector)
+        elif isinstance(stmt, (ast.Assign, ast.AnnAssign)):
+            _member(stmt, collector, facts)
+    facts.methods = tuple(methods)
+    return facts
+
+
+def _member(stmt: ast.Assign | ast.AnnAssign, collector: _FactCollector, facts: ClassFacts) -> None:
+    targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
+    value = stmt.value
+    annotation = _render(stmt.annotation, collector) if isinstance(stmt, ast.AnnAssign) else None
+    if isinstance(value, ast.Call):
+        callee = collector.qualify(value.func)
+        member = MemberFacts(
+            callee=callee,
+            args=tuple(_render(arg, collector) for arg in value.args),
+            keywords=tuple(
+                (kw.arg, _render(kw.value, collector)) for kw in value.keywords if kw.arg
+            ),
+            annotation=annotation,
+        )
+        for target in targets:
+            if isinstance(target, ast.Name) and callee:
+                facts.attr_types[target.id] = callee
+    else:
+        member = MemberFacts(
+            annotation=annotation, value=_render(value, collector) if value is not None else None
+        )
+    for target in targets:
+        if isinstance(target, ast.Name):
+            facts.members[target.id] = member
+
+
+def _inner_class(node: ast.ClassDef, collector: _FactCollector) -> dict[str, str]:
+    """Attributes of an inner options class (Django's Meta, Pydantic v1's Config)."""
+    found = {}
+    for stmt in node.body:
+        if (
+            isinstance(stmt, ast.Assign)
+            and len(stmt.targets) == 1
+            and isinstance(stmt.targets[0], ast.Name)
+        ):
+            found[stmt.targets[0].id] = _render(stmt.value, collector)
+    return found
+
+
+def _render(node: ast.AST, collector: _FactCollector, limit: int = 300) -> str:
+    """A short text for an argument: qualified name, constant repr, or (shortened) source."""
+    if isinstance(node, (ast.Name, ast.Attribute)) and (qualified := collector.qualify(node)):
+        return qualified
+    if isinstance(node, ast.Constant):
+        return repr(node.value)[:limit]
+    text = ast.unparse(node)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _self_attribute(node: ast.AST, collector: _FactCollector, into: dict[str, str]) -> None:
