@@ -70,11 +70,11 @@ def own_statements(body: list[ast.stmt]) -> Iterator[ast.stmt]:
         yield stmt
         if isinstance(stmt, _SCOPES):
             continue
-        nested: list[ast.stmt] = []
-        for name in ("body", "orelse", "finalbody"):
-            nested.extend(getattr(stmt, name, ()))
-        for handler in getattr(stmt, "handlers", ()):
+        nested: list[ast.stmt] = list(getattr(stmt, "body", ()))  # source order: body, handlers,
+        for handler in getattr(stmt, "handlers", ()):  # else, finally (and match cases)
             nested.extend(handler.body)
         for case in getattr(stmt, "cases", ()):
             nested.extend(case.body)
+        nested.extend(getattr(stmt, "orelse", ()))
+        nested.extend(getattr(stmt, "finalbody", ()))
         stack.extend(reversed(nested))
