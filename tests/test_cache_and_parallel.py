@@ -59,3 +59,22 @@ def test_parallel_and_serial_runs_agree(write_project):
     parallel = run([root], use_cache=False, jobs=2)
     assert len(serial.findings) == 27
     assert parallel.findings == serial.findings
+
+
+def test_namespace_subpackages_get_unique_module_names(write_project):
+    # dispatch-style layout: sub-packages without __init__.py inside a package.
+    root = write_project(
+        {
+            "src/svc/__init__.py": "",
+            "src/svc/main.py": APP,
+            "src/svc/orders/models.py": "x = 1\n",
+            "src/svc/orders/events.py": 'from .models import x\nfrom svc.main import app\n\n\n@app.on_event("startup")\nasync def warm():\n    pass\n',
+            "src/svc/users/models.py": "y = 1\n",
+        }
+    )
+    result = run([root], use_cache=False)
+    modules = {facts.path: name for name, facts in result.project.modules.items()}
+    assert modules["src/svc/orders/models.py"] == "svc.orders.models"
+    assert modules["src/svc/users/models.py"] == "svc.users.models"
+    assert [f.path for f in result.findings] == ["src/svc/orders/events.py"]
+    assert result.project.modules["svc.orders.events"].imports["x"] == "svc.orders.models.x"

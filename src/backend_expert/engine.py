@@ -22,7 +22,7 @@ from backend_expert.check import Checker, file_finding
 from backend_expert.config import Config, load_config
 from backend_expert.discover import Discovery, discover, find_root, relative
 from backend_expert.findings import Finding
-from backend_expert.index import ModuleFacts, Project, build_project, collect_facts, module_name
+from backend_expert.index import ModuleFacts, Project, build_project, collect_facts, module_names
 from backend_expert.parse import ReadProblem, SourceFile, decode, parse_text
 from backend_expert.suppress import Filtered, PerFileIgnores, Suppression, apply_suppressions
 
@@ -200,17 +200,17 @@ def _index(
     files: dict[str, Path], root: Path, config: Config, cache: Cache, workers: int
 ) -> dict[str, Entry]:
     """Facts for every file, from the cache or from a parse."""
-    packages = {rel.rpartition("/")[0] for rel in files if rel.endswith("__init__.py")}
+    modules = module_names(files)
     entries: dict[str, Entry] = {}
     signatures: dict[str, tuple[int, int] | None] = {}
     jobs = []
     for rel, path in files.items():
         signatures[rel] = sig = signature(path)
         entry = cache.get(rel, sig)
-        if entry is not None:
+        if entry is not None and (entry.facts is None or entry.facts.module == modules[rel]):
             entries[rel] = entry
         else:
-            jobs.append((str(path), rel, module_name(rel, packages)))
+            jobs.append((str(path), rel, modules[rel]))
     for item in _map(_index_one, jobs, {"config": config}, workers):
         digest = item.facts.digest() if item.facts is not None else ""
         entry = Entry(
@@ -284,12 +284,12 @@ def run_sources(
 ) -> RunResult:
     """Check in-memory files ({relative path: text}); used by examples, tests and editors."""
     config = config or Config(root=Path("."))
-    packages = {rel.rpartition("/")[0] for rel in sources if rel.endswith("__init__.py")}
+    modules = module_names(sources)
     parsed = {rel: _parse(rel, text, "utf-8", config) for rel, text in sources.items()}
     facts = [
         item
         for rel, (source, problems) in parsed.items()
-        if (item := _facts(source, module_name(rel, packages), config, problems)) is not None
+        if (item := _facts(source, modules[rel], config, problems)) is not None
     ]
     project = build_project(
         facts, str(config.root), dependencies or {}, None, config.target_version

@@ -121,6 +121,40 @@ def module_name(rel_path: str, package_dirs: set[str]) -> str:
     return ".".join(reversed(parts))
 
 
+def module_names(rels: Iterable[str]) -> dict[str, str]:
+    """A unique dotted module name for every file.
+
+    A directory is a package when it has an `__init__.py`, or when it holds Python files
+    and its parent is a package (a namespace sub-package, common in large apps). Files
+    whose names would still collide get a name spelled from their path, so that no file
+    is dropped from the model.
+    """
+    rels = sorted(rels)
+    packages = {rel.rpartition("/")[0] for rel in rels if rel.endswith("__init__.py")}
+    directories = sorted(
+        {rel.rpartition("/")[0] for rel in rels if "/" in rel}, key=lambda d: d.count("/")
+    )
+    for directory in directories:
+        parent = directory.rpartition("/")[0]
+        if parent and parent in packages:
+            packages.add(directory)
+    names: dict[str, str] = {}
+    taken: set[str] = set()
+    for rel in rels:
+        name = module_name(rel, packages)
+        if name in taken:
+            name = (
+                PurePosixPath(rel)
+                .with_suffix("")
+                .as_posix()
+                .replace("/", ".")
+                .removesuffix(".__init__")
+            )
+        taken.add(name)
+        names[rel] = name
+    return names
+
+
 def is_test_path(rel_path: str) -> bool:
     path = PurePosixPath(rel_path)
     return (
