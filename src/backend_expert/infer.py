@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from backend_expert.index import dotted
+from backend_expert.nodes import own_nodes, own_statements
 
 if TYPE_CHECKING:
     from backend_expert.check import FileContext
@@ -38,6 +39,14 @@ CANONICAL = {
     "flask_sqlalchemy.SQLAlchemy": "flask_sqlalchemy.SQLAlchemy",
     "pathlib.PosixPath": "pathlib.Path",
     "pathlib.WindowsPath": "pathlib.Path",
+    "flask_sqlalchemy.extension.SQLAlchemy": "flask_sqlalchemy.SQLAlchemy",
+    "sqlmodel.orm.session.Session": "sqlmodel.Session",
+    "sqlalchemy.orm.query.Query": "sqlalchemy.orm.Query",
+    "httpx._client.Client": "httpx.Client",
+    "httpx._client.AsyncClient": "httpx.AsyncClient",
+    "pymysql.connections.Connection": "pymysql.Connection",
+    "psycopg.connection.Connection": "psycopg.Connection",
+    "sqlite3.dbapi2.connect": "sqlite3.connect",
 }
 
 # Calling these returns an instance of the mapped type.
@@ -49,7 +58,12 @@ RETURNS = {
     "psycopg2.connect": "psycopg2.connection",
     "pymysql.connect": "pymysql.Connection",
     "MySQLdb.connect": "pymysql.Connection",
+    "psycopg.connect": "psycopg.Connection",
+    "psycopg.Connection.connect": "psycopg.Connection",
     "builtins.open": "io.TextIOWrapper",
+    "socket.create_connection": "socket.socket",
+    "pathlib.Path.cwd": "pathlib.Path",
+    "pathlib.Path.home": "pathlib.Path",
 }
 
 # Calling an instance of the key (a factory) returns an instance of the value.
@@ -63,6 +77,7 @@ PRODUCTS = {
 ATTRIBUTES = {
     ("flask_sqlalchemy.SQLAlchemy", "session"): "sqlalchemy.orm.Session",
     ("sqlite3.Connection", "cursor"): "sqlite3.Cursor",
+    ("pathlib.Path", "parent"): "pathlib.Path",
 }
 
 # Methods whose result has a known type given the receiver's type.
@@ -76,6 +91,13 @@ METHOD_RETURNS = {
     ("pathlib.Path", "joinpath"): "pathlib.Path",
     ("pathlib.Path", "with_suffix"): "pathlib.Path",
     ("pathlib.Path", "absolute"): "pathlib.Path",
+    ("pathlib.Path", "with_name"): "pathlib.Path",
+    ("pathlib.Path", "with_stem"): "pathlib.Path",
+    ("pathlib.Path", "expanduser"): "pathlib.Path",
+    ("pathlib.Path", "relative_to"): "pathlib.Path",
+    ("sqlite3.Connection", "execute"): "sqlite3.Cursor",
+    ("psycopg.Connection", "cursor"): "psycopg.Cursor",
+    ("psycopg.Connection", "execute"): "psycopg.Cursor",
 }
 
 BUILTIN_NAMES = frozenset(dir(builtins))
@@ -104,8 +126,10 @@ class Scope:
                 scope.params[arg.arg] = arg
         if isinstance(node, ast.Lambda):
             return scope
-        for child in _own_nodes(node):
-            scope._bind(child)
+        # Statements only: bindings inside expressions (walrus, comprehensions) are rare enough
+        # not to pay for a walk of every expression of every function.
+        for stmt in own_statements(node.body):
+            scope._bind(stmt)
         return scope
 
     def _bind(self, node: ast.AST) -> None:
@@ -141,14 +165,18 @@ def _names(target: ast.AST) -> list[str]:
     return [n.id for n in ast.walk(target) if isinstance(n, ast.Name)]
 
 
+def _is_self_attr(target: ast.AST, attr: str) -> bool:
+    return (
+        isinstance(target, ast.Attribute)
+        and target.attr == attr
+        and isinstance(target.value, ast.Name)
+        and target.value.id == "self"
+    )
+
+
 def _own_nodes(function: ast.AST):
     """Nodes of a function body, not descending into nested functions, classes or lambdas."""
-    stack = list(ast.iter_child_nodes(function))
-    while stack:
-        node = stack.pop()
-        yield node
-        if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
-            stack.extend(ast.iter_child_nodes(node))
+    return own_nodes(function)
 
 
 def unwrap_annotation(node: ast.AST | None) -> ast.AST | None:
@@ -206,12 +234,15 @@ class Inference:
             node = node.value
         if isinstance(node, ast.Call):
             return self._call_type(node, function, _depth)
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div):  # `base / "name"`
+            left = self.type_of(node.left, function, _depth + 1)
+            return left if left == "pathlib.Path" else None
         if isinstance(node, ast.Name):
             return self._name_type(node.id, function, _depth)
         if isinstance(node, ast.Attribute):
             owner = self.type_of(node.value, function, _depth + 1)
             if owner is not None:
-                known = ATTRIBUTES.get((owner, node.attr))
+                known = self._member(ATTRIBUTES, owner, node.attr)
                 if known:
                     return known
                 facts = self.ctx.project.class_facts(owner)
@@ -223,6 +254,16 @@ class Inference:
             return self._module_symbol(qualified) if qualified else None
         return None
 
+    def _member(self, table: dict[tuple[str, str], str], owner: str, name: str) -> str | None:
+        """`table[(owner, name)]`, also when `owner` is a project subclass of a known type."""
+        known = table.get((owner, name))
+        if known is None and self.ctx.project.class_facts(owner) is not None:
+            for base in sorted(self.ctx.project.ancestors(owner)):
+                known = table.get((canonical(base) or base, name))
+                if known is not None:
+                    break
+        return known
+
     def _self_attribute(self, attr: str) -> str | None:
         klass = self.ctx.enclosing_class()
         if klass is None:
@@ -230,6 +271,33 @@ class Inference:
         facts = self.ctx.facts.classes.get(klass.name)
         if facts and attr in facts.attr_types:
             return self._constructed(facts.attr_types[attr])
+        return self._annotated_attribute(klass, attr)
+
+    def _annotated_attribute(self, klass: ast.ClassDef, attr: str) -> str | None:
+        """`x: T` in the class body, or `self.x = param` (or `self.x: T = ...`) in `__init__`."""
+        for stmt in klass.body:
+            if (
+                isinstance(stmt, ast.AnnAssign)
+                and isinstance(stmt.target, ast.Name)
+                and stmt.target.id == attr
+            ):
+                return self.annotation_type(stmt.annotation)
+            if (
+                isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef))
+                and stmt.name == "__init__"
+            ):
+                params = {a.arg: a for a in (*stmt.args.args, *stmt.args.kwonlyargs)}
+                for inner in _own_nodes(stmt):
+                    if isinstance(inner, ast.AnnAssign) and _is_self_attr(inner.target, attr):
+                        return self.annotation_type(inner.annotation)
+                    if (
+                        isinstance(inner, ast.Assign)
+                        and len(inner.targets) == 1
+                        and _is_self_attr(inner.targets[0], attr)
+                        and isinstance(inner.value, ast.Name)
+                        and inner.value.id in params
+                    ):
+                        return self.annotation_type(params[inner.value.id].annotation)
         return None
 
     def _name_type(self, name: str, function: FunctionNode | None, depth: int) -> str | None:
@@ -286,10 +354,13 @@ class Inference:
         func = node.func
         if isinstance(func, ast.Attribute):
             owner = self.type_of(func.value, function, depth + 1)
-            if owner is not None and (owner, func.attr) in METHOD_RETURNS:
-                return METHOD_RETURNS[(owner, func.attr)]
+            if owner is not None and (known := self._member(METHOD_RETURNS, owner, func.attr)):
+                return known
             if owner in PRODUCTS and func.attr == "begin":
                 return PRODUCTS[owner]
+        if isinstance(func, ast.Call):  # `sessionmaker(bind=engine)()`
+            factory = self._call_type(func, function, depth + 1)
+            return PRODUCTS.get(factory) if factory else None
         if isinstance(func, ast.Name) and function is not None:
             factory = self._name_type(func.id, function, depth + 1)
             if factory in PRODUCTS:
