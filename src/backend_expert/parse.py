@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
+from backend_expert.syntax_compat import parse_source
+
 NUL = b"\x00"
 
 
@@ -109,7 +111,7 @@ def parse_text(rel_path: str, text: str, encoding: str = "utf-8") -> SourceFile:
     """Parse `text`; syntax newer than this interpreter is handled by syntax_compat."""
     source = SourceFile(path=rel_path, text=text, encoding=encoding)
     try:
-        source.tree, source.compat_notes = _parse(text, rel_path)
+        source.tree, source.compat_notes = parse_source(text, rel_path)
     except SyntaxError as error:
         source.syntax_error = error
     except (ValueError, RecursionError, MemoryError) as error:  # e.g. too deeply nested
@@ -118,10 +120,3 @@ def parse_text(rel_path: str, text: str, encoding: str = "utf-8") -> SourceFile:
         )
     return source
 
-
-def _parse(text: str, filename: str) -> tuple[ast.Module, tuple[str, ...]]:
-    try:
-        from backend_expert.syntax_compat import parse_source
-    except ImportError:  # pragma: no cover - until the fallback parser lands
-        return ast.parse(text, filename), ()
-    return parse_source(text, filename)
