@@ -12,7 +12,7 @@ import gc
 import multiprocessing
 import os
 import pickle
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,7 +22,14 @@ from backend_expert.check import Checker, file_finding
 from backend_expert.config import Config, load_config
 from backend_expert.discover import Discovery, discover, find_root, relative
 from backend_expert.findings import Finding
-from backend_expert.index import ModuleFacts, Project, build_project, collect_facts, module_names
+from backend_expert.index import (
+    ModuleFacts,
+    Project,
+    build_project,
+    collect_facts,
+    model_fingerprint,
+    module_names,
+)
 from backend_expert.parse import ReadProblem, SourceFile, decode, parse_text
 from backend_expert.suppress import Filtered, PerFileIgnores, Suppression, apply_suppressions
 
@@ -36,9 +43,18 @@ class RunResult:
     warnings: list[str] = field(default_factory=list)
     files: int = 0
     from_cache: int = 0
-    project: Project | None = None
     root: Path | None = None
     texts: dict[str, str] = field(default_factory=dict)  # sources of files with findings
+    _project: Project | None = None
+    _build_project: Callable[[], Project] | None = field(default=None, repr=False)
+
+    @property
+    def project(self) -> Project:
+        """The project model (built on first use when the run came wholly from the cache)."""
+        if self._project is None and self._build_project is not None:
+            self._project = self._build_project()
+        assert self._project is not None
+        return self._project
 
 
 @dataclass
@@ -153,6 +169,8 @@ def _check_one(
 
 
 def _map(function, jobs: Sequence, state: dict, workers: int) -> list:
+    if not jobs:
+        return []
     payload = pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL)
     if workers <= 1 or len(jobs) < PARALLEL_THRESHOLD:
         _init_worker(payload)
@@ -197,9 +215,9 @@ def run(
 
 
 def _index(
-    files: dict[str, Path], root: Path, config: Config, cache: Cache, workers: int
-) -> dict[str, Entry]:
-    """Facts for every file, from the cache or from a parse."""
+    files: dict[str, Path], config: Config, cache: Cache, workers: int
+) -> tuple[dict[str, Entry], dict[str, ModuleFacts]]:
+    """An entry for every file, from the cache or from a parse; and the facts collected anew."""
     modules = module_names(files)
     entries: dict[str, Entry] = {}
     signatures: dict[str, tuple[int, int] | None] = {}
@@ -207,18 +225,19 @@ def _index(
     for rel, path in files.items():
         signatures[rel] = sig = signature(path)
         entry = cache.get(rel, sig)
-        if entry is not None and (entry.facts is None or entry.facts.module == modules[rel]):
+        if entry is not None and entry.module == modules[rel]:
             entries[rel] = entry
         else:
             jobs.append((str(path), rel, modules[rel]))
+    fresh: dict[str, ModuleFacts] = {}
     for item in _map(_index_one, jobs, {"config": config}, workers):
         digest = item.facts.digest() if item.facts is not None else ""
-        entry = Entry(
-            signatures[item.rel] or (0, 0), item.content_hash, item.facts, item.problems, digest
-        )
-        entries[item.rel] = entry
-        cache.put(item.rel, entry)
-    return entries
+        sig = signatures[item.rel] or (0, 0)
+        entries[item.rel] = Entry(sig, item.content_hash, modules[item.rel], item.problems, digest)
+        cache.put(item.rel, entries[item.rel], item.facts)
+        if item.facts is not None:
+            fresh[item.rel] = item.facts
+    return entries, fresh
 
 
 def _run(
@@ -227,18 +246,22 @@ def _run(
     root = found.root
     checked = {relative(path, root): path for path in found.files}
     indexed = {relative(path, root): path for path in context.files} | checked
+    entries, fresh = _index(indexed, config, cache, workers)
+
+    def build() -> Project:
+        facts = (
+            fresh.get(rel) or cache.facts(rel) for rel, entry in entries.items() if entry.digest
+        )
+        deps, python = found.dependencies, found.requires_python
+        return build_project(
+            (f for f in facts if f is not None), str(root), deps, python, config.target_version
+        )
+
     result = RunResult(findings=[], warnings=list(found.warnings), files=len(checked), root=root)
-    entries = _index(indexed, root, config, cache, workers)
-    project = build_project(
-        (e.facts for e in entries.values() if e.facts is not None),
-        str(root),
-        found.dependencies,
-        found.requires_python,
-        config.target_version,
-    )
-    result.project = project
-    model_key = project.fingerprint(
-        {e.facts.path: e.digest for e in entries.values() if e.facts is not None}
+    result._build_project = build
+    digests = (entry.digest for entry in entries.values() if entry.digest)
+    model_key = model_fingerprint(
+        digests, found.dependencies, found.requires_python, config.target_version
     )
     to_check = []
     for rel, path in checked.items():
@@ -251,17 +274,21 @@ def _run(
             to_check.append((str(path), rel))
     rules = config.enabled_rules()
     per_file = PerFileIgnores(config)
-    state = {"config": config, "project": project, "rules": rules, "per_file": per_file}
-    for rel, kept, suppressed, text in _map(_check_one, to_check, state, workers):
-        entry = entries[rel]
-        entry.model_key, entry.kept, entry.suppressed = model_key, kept, suppressed
-        cache.put(rel, entry)
-        result.findings.extend(kept)
-        result.suppressed.extend(suppressed)
-        if text:
-            result.texts[rel] = text
+    if to_check:
+        state = {"config": config, "project": result.project, "rules": rules, "per_file": per_file}
+        for rel, kept, suppressed, text in _map(_check_one, to_check, state, workers):
+            entry = entries[rel]
+            entry.model_key, entry.kept, entry.suppressed = model_key, kept, suppressed
+            cache.put(rel, entry)
+            result.findings.extend(kept)
+            result.suppressed.extend(suppressed)
+            if text:
+                result.texts[rel] = text
     if context is found:  # project-level rules speak of the whole project only
-        project_findings = Checker(rules, project, config).check_project()
+        key, project_findings = cache.project
+        if key != model_key or not cache.enabled:
+            project_findings = Checker(rules, result.project, config).check_project()
+            cache.put_project(model_key, project_findings)
         result.findings.extend(f for f in project_findings if not per_file.ignored(f))
     cache.prune({rel for rel in cache.entries if rel in indexed or (root / rel).exists()})
     warning = cache.save()
@@ -296,7 +323,7 @@ def run_sources(
     )
     checker = Checker(config.enabled_rules(), project, config)
     per_file = PerFileIgnores(config)
-    result = RunResult(findings=[], files=len(sources), project=project, root=config.root)
+    result = RunResult(findings=[], files=len(sources), root=config.root, _project=project)
     for rel, (source, problems) in parsed.items():
         filtered = _check(source, project.by_path.get(rel), problems, checker, per_file)
         result.findings.extend(filtered.kept)

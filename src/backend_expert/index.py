@@ -17,6 +17,7 @@ from functools import cached_property
 from pathlib import PurePosixPath
 
 from backend_expert.discover import IMPORTS, declared_frameworks
+from backend_expert.nodes import children, own_statements
 
 
 @dataclass(frozen=True)
@@ -49,6 +50,13 @@ class ClassFacts:
         default_factory=dict
     )  # class Meta/Config: attr -> source
     decorators: tuple[str, ...] = ()
+    # Methods of QuerySet/Manager-like classes whose every `return` is a queryset chain:
+    # method -> ("select:a__b", "prefetch:c", "call:other_method", "values", "unknown"...).
+    returns: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # Where the class and its members are written: name -> (line, column); "" is the class.
+    # Positions are not part of the digest: project-level rules read them to report, and
+    # moving a line must not invalidate the cached findings of every file.
+    lines: dict[str, tuple[int, int]] = field(default_factory=dict)
 
 
 @dataclass
@@ -57,6 +65,7 @@ class FunctionFacts:
     is_async: bool
     decorators: tuple[str, ...]
     returns: str | None  # qualified name of the return annotation's head
+    returns_arg: str | None = None  # `-> QuerySet[Order]`: the qualified first argument
 
 
 @dataclass
@@ -71,6 +80,13 @@ class ModuleFacts:
     aliases: dict[str, str] = field(default_factory=dict)  # `Name = Annotated[T, ...]` -> T
     constants: set[str] = field(default_factory=set)  # module-level names bound only to literals
     is_test: bool = False
+    strings: dict[str, str] = field(default_factory=dict)  # module-level `UPPER = "text"`
+    call_args: dict[str, tuple[str, ...]] = field(
+        default_factory=dict
+    )  # positional args of `calls`
+    # ORM lookups by keyword, `Model.objects.filter(field=...)`: (qualified receiver, keyword)
+    # -> number of call sites. Read by project rules only, so not part of the digest.
+    lookups: dict[tuple[str, str], int] = field(default_factory=dict)
 
     def digest(self) -> str:
         """A hash stable across processes (sets are sorted: string hashing is randomised)."""
@@ -84,11 +100,13 @@ class ModuleFacts:
                 list(c.members.items()),
                 sorted((k, sorted(v.items())) for k, v in c.inner.items()),
                 c.decorators,
+                sorted(c.returns.items()),
             )
             for name, c in self.classes.items()
         )
         functions = sorted(
-            (n, f.is_async, f.decorators, f.returns) for n, f in self.functions.items()
+            (n, f.is_async, f.decorators, f.returns, f.returns_arg)
+            for n, f in self.functions.items()
         )
         canonical = (
             self.path,
@@ -101,6 +119,8 @@ class ModuleFacts:
             sorted(self.aliases.items()),
             sorted(self.constants),
             self.is_test,
+            sorted(self.strings.items()),
+            sorted(self.call_args.items()),
         )
         return hashlib.blake2b(repr(canonical).encode(), digest_size=16).hexdigest()
 
@@ -261,6 +281,7 @@ def collect_facts(tree: ast.Module, rel_path: str, module: str) -> ModuleFacts:
     facts.imported_modules = collector.imported
     for stmt in deferred:
         _module_statement(stmt, collector, facts)
+    facts.lookups = _lookups(tree, collector)
     return facts
 
 
@@ -284,6 +305,16 @@ def _module_statement(stmt: ast.stmt, collector: _FactCollector, facts: ModuleFa
         for name in names:
             if isinstance(value, ast.Call) and (callee := collector.qualify(value.func)):
                 facts.calls[name] = callee
+                if value.args:
+                    facts.call_args[name] = tuple(_render(a, collector) for a in value.args[:3])
+            elif (
+                isinstance(value, ast.Constant)
+                and isinstance(value.value, str)
+                and name.isupper()
+                and len(value.value) <= 200
+            ):
+                facts.strings[name] = value.value
+                facts.constants.add(name)
             elif isinstance(value, ast.Subscript) and (head := collector.qualify(value.value)):
                 if (
                     head.endswith("Annotated")
@@ -315,7 +346,7 @@ def is_literal(node: ast.AST, _depth: int = 0) -> bool:
 
 
 def _class_facts(node: ast.ClassDef, collector: _FactCollector) -> ClassFacts:
-    bases = tuple(q for q in (collector.qualify(b) for b in node.bases) if q)
+    bases = tuple(q for b in node.bases for q in _base_names(b, collector))
     keywords = tuple(
         (kw.arg, _render(kw.value, collector)) for kw in node.keywords if kw.arg is not None
     )
@@ -325,9 +356,17 @@ def _class_facts(node: ast.ClassDef, collector: _FactCollector) -> ClassFacts:
         for d in node.decorator_list
     )
     methods: list[str] = []
+    facts.lines[""] = (node.lineno, node.col_offset)
+    queryset_like = _queryset_like(node.name, bases)
     for stmt in node.body:
+        if isinstance(stmt, (ast.Assign, ast.AnnAssign)):
+            for target in stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]:
+                if isinstance(target, ast.Name):
+                    facts.lines[target.id] = (stmt.lineno, stmt.col_offset)
         if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
             methods.append(stmt.name)
+            if queryset_like and (summary := _method_returns(stmt)) is not None:
+                facts.returns[stmt.name] = summary
             for inner in ast.walk(stmt) if stmt.name == "__init__" else _statements(stmt.body):
                 _self_attribute(inner, collector, facts.attr_types)
         elif isinstance(stmt, ast.ClassDef):
@@ -336,6 +375,20 @@ def _class_facts(node: ast.ClassDef, collector: _FactCollector) -> ClassFacts:
             _member(stmt, collector, facts)
     facts.methods = tuple(methods)
     return facts
+
+
+def _base_names(base: ast.AST, collector: _FactCollector) -> list[str]:
+    """A base class, qualified; `Manager.from_queryset(QS)` counts as both classes."""
+    if (
+        isinstance(base, ast.Call)
+        and isinstance(base.func, ast.Attribute)
+        and base.func.attr == "from_queryset"
+    ):
+        return [
+            q for q in (collector.qualify(base.func.value), *map(collector.qualify, base.args)) if q
+        ]
+    qualified = collector.qualify(base)
+    return [qualified] if qualified else []
 
 
 def _member(stmt: ast.Assign | ast.AnnAssign, collector: _FactCollector, facts: ClassFacts) -> None:
@@ -373,8 +426,14 @@ def _inner_class(node: ast.ClassDef, collector: _FactCollector) -> dict[str, str
             and len(stmt.targets) == 1
             and isinstance(stmt.targets[0], ast.Name)
         ):
-            found[stmt.targets[0].id] = _render(stmt.value, collector)
+            name = stmt.targets[0].id
+            limit = 4000 if name in LONG_OPTIONS else 300
+            found[name] = _render(stmt.value, collector, limit)
     return found
+
+
+# Meta options whose whole text matters (which fields are indexed); others are shortened.
+LONG_OPTIONS = frozenset({"indexes", "constraints", "unique_together", "index_together"})
 
 
 def _render(node: ast.AST, collector: _FactCollector, limit: int = 300) -> str:
@@ -407,13 +466,176 @@ def _function_facts(
     for decorator in node.decorator_list:
         target = decorator.func if isinstance(decorator, ast.Call) else decorator
         decorators.append(collector.qualify(target) or "")
-    returns = None
+    returns = returns_arg = None
     if node.returns is not None:
         head = node.returns.value if isinstance(node.returns, ast.Subscript) else node.returns
         returns = collector.qualify(head)
+        if isinstance(node.returns, ast.Subscript):
+            inner = node.returns.slice
+            first = inner.elts[0] if isinstance(inner, ast.Tuple) and inner.elts else inner
+            if isinstance(first, ast.Constant) and isinstance(first.value, str):
+                first = ast.Name(id=first.value) if first.value.isidentifier() else first
+            returns_arg = collector.qualify(first)
     return FunctionFacts(
-        node.name, isinstance(node, ast.AsyncFunctionDef), tuple(decorators), returns
+        node.name, isinstance(node, ast.AsyncFunctionDef), tuple(decorators), returns, returns_arg
     )
+
+
+# --- Django querysets: what custom QuerySet/Manager methods return, and ORM lookups ------------
+
+# QuerySet methods that return another QuerySet of the same model.
+QUERYSET_METHODS = frozenset(
+    {
+        "all", "filter", "exclude", "order_by", "distinct", "annotate", "alias", "reverse",
+        "using", "select_for_update", "defer", "only", "none", "select_related",
+        "prefetch_related", "extra", "complex_filter", "union", "intersection", "difference",
+        "values", "values_list", "get_queryset", "restrict",
+    }
+)  # fmt: skip
+LOOKUP_METHODS = frozenset({"filter", "get", "exclude"})
+MANAGER_ATTRIBUTES = frozenset({"objects", "_default_manager", "_base_manager"})
+
+
+def _queryset_like(name: str, bases: tuple[str, ...]) -> bool:
+    return any(
+        "QuerySet" in part or "Manager" in part
+        for part in (name, *(b.rpartition(".")[2] for b in bases))
+    )
+
+
+def chain_summary(node: ast.AST, self_names: tuple[str, ...] = ("self",)) -> tuple[str, ...] | None:
+    """What a queryset chain rooted at `self` (or `super()`) applies, as summary items.
+
+    None when `node` is not a method call chain. Items: `select:path`, `prefetch:path`,
+    `values`; `call:m` (a custom method inside the chain), `returns:m` (the outermost call
+    is a custom method: the result is whatever `m` returns), `super:m` (the parent class's
+    `m`), `unknown` (the chain starts somewhere else: coverage cannot be known).
+    """
+    items: set[str] = set()
+    first = True
+    while True:
+        if isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Slice):
+            node = node.value
+            continue
+        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
+            break
+        name = node.func.attr
+        receiver = node.func.value
+        builtin = name in QUERYSET_METHODS
+        if builtin:
+            items |= _applied(name, node)
+        elif name not in ("_chain", "_clone"):
+            items.add(f"{'returns' if first else 'call'}:{name}")
+        first = False
+        if (
+            isinstance(receiver, ast.Call)
+            and isinstance(receiver.func, ast.Name)
+            and receiver.func.id == "super"
+        ):
+            items.discard(f"returns:{name}")
+            items.discard(f"call:{name}")
+            items.add("super:get_queryset" if builtin else f"super:{name}")
+            return tuple(sorted(items))
+        node = receiver
+    if first:
+        return None
+    if not (isinstance(node, ast.Name) and node.id in self_names):
+        items.add("unknown")
+    return tuple(sorted(items))
+
+
+def _applied(name: str, call: ast.Call) -> set[str]:
+    if name in ("values", "values_list"):
+        return {"values"}
+    if name not in ("select_related", "prefetch_related"):
+        return set()
+    kind = "select" if name == "select_related" else "prefetch"
+    if not call.args and not call.keywords:
+        return {f"{kind}:*"}
+    found: set[str] = set()
+    for arg in call.args:
+        if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
+            found.add(f"{kind}:{arg.value}")
+        elif (
+            kind == "prefetch"
+            and isinstance(arg, ast.Call)
+            and (dotted(arg.func) or "").rpartition(".")[2] == "Prefetch"
+            and arg.args
+            and isinstance(arg.args[0], ast.Constant)
+            and isinstance(arg.args[0].value, str)
+        ):
+            to_attr = next((k.value for k in arg.keywords if k.arg == "to_attr"), None)
+            if isinstance(to_attr, ast.Constant) and isinstance(to_attr.value, str):
+                found.add(f"prefetch:{to_attr.value}")
+            elif to_attr is None:
+                found.add(f"prefetch:{arg.args[0].value}")
+        else:
+            found.add("unknown")
+    return found
+
+
+def _method_returns(method: ast.FunctionDef | ast.AsyncFunctionDef) -> tuple[str, ...] | None:
+    """The union of what every `return` of a QuerySet/Manager method applies, or None."""
+    items: set[str] = set()
+    seen = False
+    for stmt in own_statements(method.body):
+        if isinstance(stmt, ast.Return):
+            if stmt.value is None:
+                return None
+            summary = chain_summary(stmt.value)
+            if summary is None:
+                return None
+            items.update(summary)
+            seen = True
+    return tuple(sorted(items)) if seen else None
+
+
+def _lookups(tree: ast.Module, collector: _FactCollector) -> dict[tuple[str, str], int]:
+    """Keyword lookups on model managers: `X.objects....filter(field=...)`, `get_object_or_404(X, f=...)`."""
+    counts: dict[tuple[str, str], int] = {}
+    stack: list[ast.AST] = [tree]
+    call = ast.Call
+    while stack:
+        node = stack.pop()
+        stack.extend(children(node))
+        if node.__class__ is not call or not node.keywords:  # type: ignore[attr-defined]
+            continue
+        func = node.func  # type: ignore[attr-defined]
+        owner = None
+        if isinstance(func, ast.Attribute) and func.attr in LOOKUP_METHODS:
+            owner = _manager_owner(func.value, collector)
+        elif isinstance(func, (ast.Name, ast.Attribute)) and node.args:  # type: ignore[attr-defined]
+            name = func.id if isinstance(func, ast.Name) else func.attr
+            if name in ("get_object_or_404", "get_list_or_404"):
+                first = node.args[0]  # type: ignore[attr-defined]
+                owner = (
+                    collector.qualify(first)
+                    if isinstance(first, (ast.Name, ast.Attribute))
+                    else None
+                )
+        if owner is None:
+            continue
+        for keyword in node.keywords:  # type: ignore[attr-defined]
+            if keyword.arg:
+                key = (owner, keyword.arg)
+                counts[key] = counts.get(key, 0) + 1
+    return counts
+
+
+def _manager_owner(node: ast.AST, collector: _FactCollector) -> str | None:
+    for _ in range(20):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+            node = node.func.value
+        elif isinstance(node, ast.Subscript):
+            node = node.value
+        elif isinstance(node, ast.Attribute) and node.attr in MANAGER_ATTRIBUTES:
+            value = node.value
+            return (
+                collector.qualify(value) if isinstance(value, (ast.Name, ast.Attribute)) else None
+            )
+        else:
+            return None
+    return None
 
 
 # --- the project model -------------------------------------------------------------------------
@@ -452,9 +674,12 @@ class Project:
         `digests` (module path -> ModuleFacts.digest()) may come from the cache.
         """
         digests = digests or {}
-        data = sorted(digests.get(f.path) or f.digest() for f in self.modules.values())
-        extra = (sorted(self.dependencies.items()), self.requires_python, self.target_version)
-        return hashlib.blake2b(repr((data, extra)).encode(), digest_size=16).hexdigest()
+        return model_fingerprint(
+            (digests.get(f.path) or f.digest() for f in self.modules.values()),
+            self.dependencies,
+            self.requires_python,
+            self.target_version,
+        )
 
     # Symbols are looked up by qualified name, following re-exports across modules.
     def _split(self, qualname: str) -> tuple[ModuleFacts, str] | None:
@@ -512,6 +737,17 @@ class Project:
         wanted = set(bases)
         resolved = self.resolve(qualname)
         return resolved in wanted or bool(self.ancestors(resolved) & wanted)
+
+
+def model_fingerprint(
+    digests: Iterable[str],
+    dependencies: dict[str, str],
+    requires_python: str | None,
+    target_version: str | None,
+) -> str:
+    """The project model's identity, computable from cached digests without the facts."""
+    data = (sorted(digests), sorted(dependencies.items()), requires_python, target_version)
+    return hashlib.blake2b(repr(data).encode(), digest_size=16).hexdigest()
 
 
 def build_project(
