@@ -92,10 +92,8 @@ def find_root(start: Path) -> Path:
 
 def relative(path: Path, root: Path) -> str:
     """`path` relative to `root` with forward slashes (or absolute when outside it)."""
-    try:
-        return path.relative_to(root).as_posix()
-    except ValueError:
-        return path.as_posix()
+    text, base = str(path), str(root).rstrip("/") + "/"
+    return text[len(base) :] if text.startswith(base) else path.as_posix()
 
 
 def _gitignore_spec(directory: str) -> pathspec.GitIgnoreSpec | None:

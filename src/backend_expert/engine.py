@@ -272,9 +272,9 @@ def _run(
             result.suppressed.extend(entry.suppressed or ())
         else:
             to_check.append((str(path), rel))
-    rules = config.enabled_rules()
     per_file = PerFileIgnores(config)
     if to_check:
+        rules = config.enabled_rules()
         state = {"config": config, "project": result.project, "rules": rules, "per_file": per_file}
         for rel, kept, suppressed, text in _map(_check_one, to_check, state, workers):
             entry = entries[rel]
@@ -287,7 +287,8 @@ def _run(
     if context is found:  # project-level rules speak of the whole project only
         key, project_findings = cache.project
         if key != model_key or not cache.enabled:
-            project_findings = Checker(rules, result.project, config).check_project()
+            checker = Checker(config.enabled_rules(), result.project, config)
+            project_findings = checker.check_project()
             cache.put_project(model_key, project_findings)
         result.findings.extend(f for f in project_findings if not per_file.ignored(f))
     cache.prune({rel for rel in cache.entries if rel in indexed or (root / rel).exists()})

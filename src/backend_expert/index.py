@@ -53,10 +53,6 @@ class ClassFacts:
     # Methods of QuerySet/Manager-like classes whose every `return` is a queryset chain:
     # method -> ("select:a__b", "prefetch:c", "call:other_method", "values", "unknown"...).
     returns: dict[str, tuple[str, ...]] = field(default_factory=dict)
-    # Where the class and its members are written: name -> (line, column); "" is the class.
-    # Positions are not part of the digest: project-level rules read them to report, and
-    # moving a line must not invalidate the cached findings of every file.
-    lines: dict[str, tuple[int, int]] = field(default_factory=dict)
 
 
 @dataclass
@@ -85,7 +81,7 @@ class ModuleFacts:
         default_factory=dict
     )  # positional args of `calls`
     # ORM lookups by keyword, `Model.objects.filter(field=...)`: (qualified receiver, keyword)
-    # -> number of call sites. Read by project rules only, so not part of the digest.
+    # -> number of call sites in this module, capped at LOOKUP_CAP (edits churn the model less).
     lookups: dict[tuple[str, str], int] = field(default_factory=dict)
 
     def digest(self) -> str:
@@ -121,6 +117,7 @@ class ModuleFacts:
             self.is_test,
             sorted(self.strings.items()),
             sorted(self.call_args.items()),
+            sorted(self.lookups.items()),
         )
         return hashlib.blake2b(repr(canonical).encode(), digest_size=16).hexdigest()
 
@@ -130,14 +127,14 @@ class ModuleFacts:
 
 def module_name(rel_path: str, package_dirs: set[str]) -> str:
     """Dotted module name: climb while the parent directory is a package (has __init__.py)."""
-    path = PurePosixPath(rel_path)
-    parts = [path.stem] if path.stem != "__init__" else []
-    parent = path.parent
-    while str(parent) not in ("", ".") and str(parent) in package_dirs:
-        parts.append(parent.name)
-        parent = parent.parent
+    parent, _, filename = rel_path.rpartition("/")
+    stem = filename.rsplit(".", 1)[0] if "." in filename else filename
+    parts = [stem] if stem != "__init__" else []
+    while parent and parent in package_dirs:
+        parent, _, name = parent.rpartition("/")
+        parts.append(name)
     if not parts:  # a top-level __init__.py outside any package
-        parts.append(path.parent.name or path.stem)
+        parts.append(rel_path.rpartition("/")[0].rpartition("/")[2] or stem)
     return ".".join(reversed(parts))
 
 
@@ -356,13 +353,8 @@ def _class_facts(node: ast.ClassDef, collector: _FactCollector) -> ClassFacts:
         for d in node.decorator_list
     )
     methods: list[str] = []
-    facts.lines[""] = (node.lineno, node.col_offset)
     queryset_like = _queryset_like(node.name, bases)
     for stmt in node.body:
-        if isinstance(stmt, (ast.Assign, ast.AnnAssign)):
-            for target in stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]:
-                if isinstance(target, ast.Name):
-                    facts.lines[target.id] = (stmt.lineno, stmt.col_offset)
         if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
             methods.append(stmt.name)
             if queryset_like and (summary := _method_returns(stmt)) is not None:
@@ -494,6 +486,7 @@ QUERYSET_METHODS = frozenset(
 )  # fmt: skip
 LOOKUP_METHODS = frozenset({"filter", "get", "exclude"})
 MANAGER_ATTRIBUTES = frozenset({"objects", "_default_manager", "_base_manager"})
+LOOKUP_CAP = 3
 
 
 def _queryset_like(name: str, bases: tuple[str, ...]) -> bool:
@@ -618,7 +611,7 @@ def _lookups(tree: ast.Module, collector: _FactCollector) -> dict[tuple[str, str
         for keyword in node.keywords:  # type: ignore[attr-defined]
             if keyword.arg:
                 key = (owner, keyword.arg)
-                counts[key] = counts.get(key, 0) + 1
+                counts[key] = min(counts.get(key, 0) + 1, LOOKUP_CAP)
     return counts
 
 

@@ -14,8 +14,6 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
-from backend_expert.syntax_compat import parse_source
-
 NUL = b"\x00"
 
 
@@ -109,6 +107,8 @@ def read_source(path: Path, max_bytes: int) -> tuple[str, str]:
 
 def parse_text(rel_path: str, text: str, encoding: str = "utf-8") -> SourceFile:
     """Parse `text`; syntax newer than this interpreter is handled by syntax_compat."""
+    from backend_expert.syntax_compat import parse_source  # only cold runs parse
+
     source = SourceFile(path=rel_path, text=text, encoding=encoding)
     try:
         source.tree, source.compat_notes = parse_source(text, rel_path)
