@@ -123,7 +123,7 @@ def _facts(
     if source.tree is None:
         return None
     try:
-        return collect_facts(source.tree, source.path, module)
+        return collect_facts(source.tree, source.path, module, source.text)
     except Exception as error:  # one odd file must not stop the run
         message = f"indexing failed: {type(error).__name__}: {error}; the file was not checked"
         problems.append(file_finding("internal-error", source.path, message, config))

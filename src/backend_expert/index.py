@@ -200,8 +200,9 @@ def dotted(node: ast.AST) -> str | None:
 class _FactCollector:
     """Reads imports and top-level definitions without walking expressions."""
 
-    def __init__(self, module: str, is_package: bool) -> None:
+    def __init__(self, module: str, is_package: bool, text: str | None = None) -> None:
         self.module = module
+        self.lines = text.splitlines() if text is not None else None
         self.package = module if is_package else module.rpartition(".")[0]
         self.facts_imports: dict[str, str] = {}
         self.imported: set[str] = set()
@@ -259,9 +260,10 @@ def _statements(body: Iterable[ast.stmt]) -> Iterator[ast.stmt]:
                 yield from _statements(handler.body)
 
 
-def collect_facts(tree: ast.Module, rel_path: str, module: str) -> ModuleFacts:
+def collect_facts(tree: ast.Module, rel_path: str, module: str, text: str | None = None) -> ModuleFacts:
+    """The facts of one module; `text` (the source) makes rendering arguments cheaper."""
     is_package = rel_path.endswith("__init__.py")
-    collector = _FactCollector(module, is_package)
+    collector = _FactCollector(module, is_package, text)
     facts = ModuleFacts(path=rel_path, module=module, is_test=is_test_path(rel_path))
     deferred: list[ast.stmt] = []
     for stmt in _statements(tree.body):
@@ -389,6 +391,15 @@ def _member(stmt: ast.Assign | ast.AnnAssign, collector: _FactCollector, facts: 
     annotation = _render(stmt.annotation, collector) if isinstance(stmt, ast.AnnAssign) else None
     if isinstance(value, ast.Call):
         callee = collector.qualify(value.func)
+        func = value.func
+        if (  # `objects = Manager.from_queryset(QS)()`: the factory and its queryset class
+            callee is None
+            and isinstance(func, ast.Call)
+            and isinstance(func.func, ast.Attribute)
+            and func.func.attr == "from_queryset"
+        ):
+            callee = collector.qualify(func.func)
+            value = func
         member = MemberFacts(
             callee=callee,
             args=tuple(_render(arg, collector) for arg in value.args),
@@ -434,8 +445,21 @@ def _render(node: ast.AST, collector: _FactCollector, limit: int = 300) -> str:
         return qualified
     if isinstance(node, ast.Constant):
         return repr(node.value)[:limit]
-    text = ast.unparse(node)
+    text = _segment(node, collector.lines) if collector.lines is not None else None
+    if text is None:
+        text = ast.unparse(node)  # slower: only without the source at hand
     return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _segment(node: ast.AST, lines: list[str]) -> str | None:
+    """The node's source text, whitespace folded (ast's columns are UTF-8 byte offsets)."""
+    first, last = getattr(node, "lineno", 0), getattr(node, "end_lineno", 0)
+    if not (0 < first <= last <= len(lines)) or last - first > 20:
+        return None
+    chunk = [line.encode() for line in lines[first - 1 : last]]
+    chunk[-1] = chunk[-1][: node.end_col_offset]
+    chunk[0] = chunk[0][node.col_offset :]
+    return " ".join(b" ".join(chunk).decode(errors="replace").split())
 
 
 def _self_attribute(node: ast.AST, collector: _FactCollector, into: dict[str, str]) -> None:
