@@ -124,6 +124,12 @@ class FileContext:
     def in_async_function(self) -> bool:
         return isinstance(self.enclosing_function(), ast.AsyncFunctionDef)
 
+    def release(self) -> None:
+        """Break the context <-> inference cycle so a file's tree is freed without the GC."""
+        findings = self.findings
+        self.__dict__.clear()  # rules may have cached analyses here that point back at the context
+        self.findings = findings
+
     def parent(self) -> ast.AST | None:
         return self.ancestors[-1] if self.ancestors else None
 
@@ -259,11 +265,13 @@ class Checker:
             for name in names:
                 value = getattr(node, name, None)
                 if value.__class__ is list:
-                    children.extend(item for item in value if isinstance(item, ast.AST))
-                elif isinstance(value, ast.AST):
+                    children.extend(value)
+                elif value is not None and isinstance(value, ast.AST):
                     children.append(value)
-            for child in reversed(children):
-                stack.append((child, depth))
+            if kind is ast.Dict:
+                children = [child for child in children if child is not None]
+            stack.extend([(child, depth) for child in reversed(children)])
+        ctx.release()
         return ctx.findings
 
     def check_project(self) -> list[Finding]:

@@ -71,10 +71,19 @@ _STATE: dict[str, object] = {}
 
 
 def _init_worker(state: bytes) -> None:
-    gc.set_threshold(100_000, 50, 100)
     _STATE.update(pickle.loads(state))
     if "project" in _STATE:
         _STATE["checker"] = Checker(_STATE["rules"], _STATE["project"], _STATE["config"])  # type: ignore[arg-type]
+    # The project model is long-lived: keep the collector from scanning it again and again.
+    gc.freeze()
+
+
+def _collect_now_and_then() -> None:
+    """Per-file data is acyclic (FileContext.release breaks the one cycle) and freed by
+    reference counting, so the cycle collector stays off and only runs every so often."""
+    _STATE["done"] = done = _STATE.get("done", 0) + 1  # type: ignore[operator]
+    if done % 256 == 0:
+        gc.collect(1)
 
 
 def _read(path: Path, rel: str, config: Config) -> tuple[bytes | None, str, str, list[Finding]]:
@@ -145,6 +154,7 @@ def _check(
 
 def _index_one(job: tuple[str, str, str]) -> _Indexed:
     path, rel, module = job
+    _collect_now_and_then()
     config: Config = _STATE["config"]  # type: ignore[assignment]
     data, text, encoding, problems = _read(Path(path), rel, config)
     facts = None
@@ -158,6 +168,7 @@ def _check_one(
     job: tuple[str, str],
 ) -> tuple[str, list[Finding], list[tuple[Finding, Suppression | None]], str]:
     path, rel = job
+    _collect_now_and_then()
     config: Config = _STATE["config"]  # type: ignore[assignment]
     data, text, encoding, problems = _read(Path(path), rel, config)
     source = None
@@ -206,12 +217,14 @@ def run(
     found = discover(paths, config)
     context = found if paths == [root] else discover([root], config)
     cache = Cache(cache_dir or root / ".bex_cache", config.fingerprint(), enabled=use_cache)
-    threshold = gc.get_threshold()
-    gc.set_threshold(100_000, 50, 100)
+    enabled = gc.isenabled()
+    gc.disable()
     try:
         return _run(found, context, config, cache, jobs or os.cpu_count() or 1)
     finally:
-        gc.set_threshold(*threshold)
+        gc.unfreeze()
+        if enabled:
+            gc.enable()
 
 
 def _index(

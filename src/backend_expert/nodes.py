@@ -11,22 +11,14 @@ from __future__ import annotations
 import ast
 from collections.abc import Iterator
 
-# Fields that never hold child nodes worth visiting.
+# Fields that never hold child nodes worth visiting (`names` of global/nonlocal, `kwd_attrs`
+# of class patterns are strings). What remains holds nodes, or lists of nodes; the one list
+# that may also hold None is `Dict.keys` (for `**spread` entries).
 _SKIPPED = frozenset(
-    {
-        "ctx",
-        "id",
-        "attr",
-        "arg",
-        "name",
-        "module",
-        "level",
-        "kind",
-        "type_comment",
-        "is_async",
-        "conversion",
-    }
+    {"ctx", "id", "attr", "arg", "name", "module", "level", "kind", "type_comment"}
+    | {"is_async", "conversion", "kwd_attrs"}
 )
+_NO_CHILDREN = (ast.Global, ast.Nonlocal)
 _FIELDS: dict[type, tuple[str, ...]] = {}
 _SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
 
@@ -35,7 +27,8 @@ def child_fields(kind: type) -> tuple[str, ...]:
     """The fields of a node type that may hold child nodes (cached per type)."""
     fields = _FIELDS.get(kind)
     if fields is None:
-        fields = _FIELDS[kind] = tuple(f for f in getattr(kind, "_fields", ()) if f not in _SKIPPED)
+        names = () if issubclass(kind, _NO_CHILDREN) else getattr(kind, "_fields", ())
+        fields = _FIELDS[kind] = tuple(f for f in names if f not in _SKIPPED)
     return fields
 
 
@@ -45,9 +38,11 @@ def children(node: ast.AST) -> list[ast.AST]:
     for name in child_fields(node.__class__):
         value = getattr(node, name, None)
         if value.__class__ is list:
-            found.extend(item for item in value if isinstance(item, ast.AST))
-        elif isinstance(value, ast.AST):
+            found.extend(value)
+        elif value is not None and isinstance(value, ast.AST):
             found.append(value)
+    if node.__class__ is ast.Dict:
+        found = [item for item in found if item is not None]
     return found
 
 
