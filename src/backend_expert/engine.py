@@ -212,8 +212,9 @@ def run(
     indexed (from the cache when it can be), so cross-file knowledge holds.
     """
     paths = [Path(os.path.abspath(p)) for p in (paths or ["."])]
-    root = config.root if config else find_root(paths[0])
+    root = Path(os.path.abspath(config.root)) if config else find_root(paths[0])
     config = config or load_config(root)
+    config.root = root
     found = discover(paths, config)
     context = found if paths == [root] else discover([root], config)
     cache = Cache(cache_dir or root / ".bex_cache", config.fingerprint(), enabled=use_cache)

@@ -15,9 +15,13 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import PurePosixPath
+from typing import TYPE_CHECKING
 
 from backend_expert.discover import IMPORTS, declared_frameworks
-from backend_expert.nodes import children, own_statements
+from backend_expert.nodes import _FIELDS, child_fields, own_statements
+
+if TYPE_CHECKING:
+    from backend_expert.django_web import WebFacts
 
 
 @dataclass(frozen=True)
@@ -77,12 +81,17 @@ class ModuleFacts:
     constants: set[str] = field(default_factory=set)  # module-level names bound only to literals
     is_test: bool = False
     strings: dict[str, str] = field(default_factory=dict)  # module-level `UPPER = "text"`
+    star_imports: tuple[str, ...] = ()  # `from x import *`: names not found here may be in x
+    # Senders of `pre_save`/`post_save` receivers connected here ("*" when for every model).
+    save_signals: tuple[str, ...] = ()
     call_args: dict[str, tuple[str, ...]] = field(
         default_factory=dict
     )  # positional args of `calls`
     # ORM lookups by keyword, `Model.objects.filter(field=...)`: (qualified receiver, keyword)
     # -> number of call sites in this module, capped at LOOKUP_CAP (edits churn the model less).
     lookups: dict[tuple[str, str], int] = field(default_factory=dict)
+    # Django web facts (settings operations, URL wiring, request functions): django_web.py.
+    django_web: WebFacts | None = None
 
     def digest(self) -> str:
         """A hash stable across processes (sets are sorted: string hashing is randomised)."""
@@ -116,7 +125,10 @@ class ModuleFacts:
             sorted(self.constants),
             self.is_test,
             sorted(self.strings.items()),
+            self.star_imports,
+            self.save_signals,
             sorted(self.call_args.items()),
+            self.django_web.key() if self.django_web else None,
             sorted(self.lookups.items()),
         )
         return hashlib.blake2b(repr(canonical).encode(), digest_size=16).hexdigest()
@@ -177,6 +189,7 @@ def is_test_path(rel_path: str) -> bool:
     return (
         path.name.startswith("test_")
         or path.name.endswith("_test.py")
+        or path.name == "tests.py"
         or path.name == "conftest.py"
         or any(part in ("tests", "test", "testing") for part in path.parts[:-1])
     )
@@ -206,6 +219,7 @@ class _FactCollector:
         self.package = module if is_package else module.rpartition(".")[0]
         self.facts_imports: dict[str, str] = {}
         self.imported: set[str] = set()
+        self.star: list[str] = []  # modules imported with `from x import *`, in order
 
     def resolve_relative(self, level: int, target: str | None) -> str:
         base = self.package.split(".") if self.package else []
@@ -229,6 +243,8 @@ class _FactCollector:
         self.imported.add(source)
         for alias in node.names:
             if alias.name == "*":
+                if source not in self.star:
+                    self.star.append(source)
                 continue
             self.facts_imports[alias.asname or alias.name] = (
                 f"{source}.{alias.name}" if source else alias.name
@@ -278,9 +294,17 @@ def collect_facts(tree: ast.Module, rel_path: str, module: str, text: str | None
                 collector.add_import(inner)
     facts.imports = collector.facts_imports
     facts.imported_modules = collector.imported
+    facts.star_imports = tuple(collector.star)
     for stmt in deferred:
         _module_statement(stmt, collector, facts)
-    facts.lookups = _lookups(tree, collector)
+    if _may_use_the_orm(collector.imported) and (
+        text is None or any(word in text for word in ORM_WORDS)
+    ):
+        facts.lookups, signals = _lookups(tree, collector)
+        facts.save_signals = tuple(sorted(signals))
+    from backend_expert.django_web import collect_web_facts  # imports this module
+
+    facts.django_web = collect_web_facts(tree, rel_path, collector)
     return facts
 
 
@@ -511,6 +535,8 @@ QUERYSET_METHODS = frozenset(
 LOOKUP_METHODS = frozenset({"filter", "get", "exclude"})
 MANAGER_ATTRIBUTES = frozenset({"objects", "_default_manager", "_base_manager"})
 LOOKUP_CAP = 3
+# Nodes that hold no call: the lookup walk does not visit them.
+_LEAVES = frozenset({ast.Name, ast.Constant, ast.alias, ast.Pass, ast.Break, ast.Continue})
 
 
 def _queryset_like(name: str, bases: tuple[str, ...]) -> bool:
@@ -540,7 +566,7 @@ def chain_summary(node: ast.AST, self_names: tuple[str, ...] = ("self",)) -> tup
         receiver = node.func.value
         builtin = name in QUERYSET_METHODS
         if builtin:
-            items |= _applied(name, node)
+            items |= queryset_items(name, node)
         elif name not in ("_chain", "_clone"):
             items.add(f"{'returns' if first else 'call'}:{name}")
         first = False
@@ -561,7 +587,7 @@ def chain_summary(node: ast.AST, self_names: tuple[str, ...] = ("self",)) -> tup
     return tuple(sorted(items))
 
 
-def _applied(name: str, call: ast.Call) -> set[str]:
+def queryset_items(name: str, call: ast.Call) -> set[str]:
     if name in ("values", "values_list"):
         return {"values"}
     if name not in ("select_related", "prefetch_related"):
@@ -607,17 +633,82 @@ def _method_returns(method: ast.FunctionDef | ast.AsyncFunctionDef) -> tuple[str
     return tuple(sorted(items)) if seen else None
 
 
-def _lookups(tree: ast.Module, collector: _FactCollector) -> dict[tuple[str, str], int]:
-    """Keyword lookups on model managers: `X.objects....filter(field=...)`, `get_object_or_404(X, f=...)`."""
+SAVE_SIGNALS = frozenset(
+    {
+        "django.db.models.signals.post_save",
+        "django.db.models.signals.pre_save",
+        "django.db.models.post_save",
+        "django.db.models.pre_save",
+    }
+)
+RECEIVER = frozenset({"django.dispatch.receiver", "django.dispatch.dispatcher.receiver"})
+
+
+def _save_signal(node: ast.Call, collector: _FactCollector) -> str | None:
+    """The sender of `post_save.connect(f, sender=X)` / `@receiver(post_save, sender=X)`."""
+    func = node.func
+    if isinstance(func, ast.Attribute) and func.attr == "connect":
+        if collector.qualify(func.value) not in SAVE_SIGNALS:
+            return None
+    elif isinstance(func, (ast.Name, ast.Attribute)) and collector.qualify(func) in RECEIVER:
+        signals = node.args[0] if node.args else None
+        items = signals.elts if isinstance(signals, (ast.Tuple, ast.List)) else [signals]
+        if not any(
+            isinstance(i, (ast.Name, ast.Attribute)) and collector.qualify(i) in SAVE_SIGNALS
+            for i in items
+        ):
+            return None
+    else:
+        return None
+    sender = next((k.value for k in node.keywords if k.arg == "sender"), None)
+    if isinstance(sender, (ast.Name, ast.Attribute)):
+        return collector.qualify(sender) or "*"
+    return "*"
+
+
+# A module whose text has none of these makes no lookup `_lookups` records.
+ORM_WORDS = ("objects", "_manager", "_or_404", "connect", "receiver")
+
+
+def _may_use_the_orm(imported: set[str]) -> bool:
+    """Django imported, or something from a `models` module: worth a walk for ORM lookups."""
+    return any(
+        name.startswith("django") or name.endswith("models") or ".models." in name
+        for name in imported
+    )
+
+
+def _lookups(
+    tree: ast.Module, collector: _FactCollector
+) -> tuple[dict[tuple[str, str], int], set[str]]:
+    """Keyword lookups on model managers (`X.objects....filter(field=...)`,
+    `get_object_or_404(X, f=...)`), and the senders of save-signal receivers."""
     counts: dict[tuple[str, str], int] = {}
+    signals: set[str] = set()
     stack: list[ast.AST] = [tree]
-    call = ast.Call
-    while stack:
+    call, leaves, fields, base = ast.Call, _LEAVES, _FIELDS, ast.AST
+    while stack:  # the walk of nodes.children, inlined: this runs over every file
         node = stack.pop()
-        stack.extend(children(node))
-        if node.__class__ is not call or not node.keywords:  # type: ignore[attr-defined]
+        kind = node.__class__
+        names = fields.get(kind)
+        if names is None:
+            names = child_fields(kind)
+        for name in names:
+            value = getattr(node, name, None)
+            if value.__class__ is list:
+                stack.extend(v for v in value if isinstance(v, base) and v.__class__ not in leaves)
+            elif isinstance(value, base) and value.__class__ not in leaves:
+                stack.append(value)
+        if kind is not call:
             continue
         func = node.func  # type: ignore[attr-defined]
+        last = func.attr if func.__class__ is ast.Attribute else getattr(func, "id", None)
+        if last == "connect" or last == "receiver":
+            sender = _save_signal(node, collector)  # type: ignore[arg-type]
+            if sender is not None:
+                signals.add(sender)
+        if not node.keywords:  # type: ignore[attr-defined]
+            continue
         owner = None
         if isinstance(func, ast.Attribute) and func.attr in LOOKUP_METHODS:
             owner = _manager_owner(func.value, collector)
@@ -636,7 +727,7 @@ def _lookups(tree: ast.Module, collector: _FactCollector) -> dict[tuple[str, str
             if keyword.arg:
                 key = (owner, keyword.arg)
                 counts[key] = min(counts.get(key, 0) + 1, LOOKUP_CAP)
-    return counts
+    return counts, signals
 
 
 def _manager_owner(node: ast.AST, collector: _FactCollector) -> str | None:
@@ -715,7 +806,38 @@ class Project:
         target = facts.imports.get(name)
         if target and target != qualname:
             return self.resolve(target, _depth + 1)
+        if facts.star_imports:  # `from .devices import *` in a package __init__
+            return self._resolve_star(qualname, facts, name, _depth)
         return qualname
+
+    def _resolve_star(self, qualname: str, facts: ModuleFacts, name: str, depth: int) -> str:
+        cache = self.__dict__.setdefault("_star_resolved", {})
+        if qualname in cache:
+            return cache[qualname]
+        cache[qualname] = qualname  # cycle guard
+        result = qualname
+        for module in facts.star_imports:
+            star = self.modules.get(module)
+            if star is not None and (
+                name in star.classes
+                or name in star.functions
+                or name in star.calls
+                or name in star.imports
+                or star.star_imports
+            ):
+                found = self.resolve(f"{module}.{name}", depth + 1)
+                if found != f"{module}.{name}" or self._defines(found):
+                    result = found
+                    break
+        cache[qualname] = result
+        return result
+
+    def _defines(self, qualname: str) -> bool:
+        found = self._split(qualname)
+        if found is None:
+            return False
+        facts, name = found
+        return name in facts.classes or name in facts.functions or name in facts.calls
 
     def class_facts(self, qualname: str) -> ClassFacts | None:
         found = self._split(self.resolve(qualname))
