@@ -135,3 +135,20 @@ def test_a_failing_rule_is_contained_and_reported():
     assert "fastapi-on-event" in slugs_found  # the other rules still ran
     internal = next(f for f in findings if f.slug == "internal-error")
     assert "BEX099" in internal.message and "ValueError: boom" in internal.message
+
+
+def test_a_failure_while_indexing_is_reported(write_project, monkeypatch):
+    import backend_expert.engine as engine
+
+    real = engine.collect_facts
+
+    def collect(tree, rel, module, text=None):
+        if rel == "odd.py":
+            raise RuntimeError("odd")
+        return real(tree, rel, module, text)
+
+    monkeypatch.setattr(engine, "collect_facts", collect)
+    root = write_project({"odd.py": "x = 1\n", "fine.py": ON_EVENT})
+    result = run([root], use_cache=False, jobs=1)
+    assert [(f.path, f.slug) for f in result.findings] == [("fine.py", "fastapi-on-event"), ("odd.py", "internal-error")]
+    assert "indexing failed: RuntimeError: odd" in result.findings[1].message

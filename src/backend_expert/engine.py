@@ -298,6 +298,8 @@ def _run(
             result.suppressed.extend(suppressed)
             if text:
                 result.texts[rel] = text
+    for rel in checked:  # a file whose indexing failed was not checked: say so
+        result.findings.extend(p for p in entries[rel].problems if p.slug == "internal-error")
     if context is found:  # project-level rules speak of the whole project only
         key, project_findings = cache.project
         if key != model_key or not cache.enabled:

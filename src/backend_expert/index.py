@@ -300,7 +300,7 @@ def collect_facts(tree: ast.Module, rel_path: str, module: str, text: str | None
     if _may_use_the_orm(collector.imported) and (
         text is None or any(word in text for word in ORM_WORDS)
     ):
-        facts.lookups, signals = _lookups(tree, collector)
+        facts.lookups, signals = _lookups(_expressions_on(tree, _lines_with(text, ORM_WORDS)), collector)
         facts.save_signals = tuple(sorted(signals))
     from backend_expert.django_web import collect_web_facts  # imports this module
 
@@ -678,14 +678,48 @@ def _may_use_the_orm(imported: set[str]) -> bool:
     )
 
 
+_STATEMENT_LISTS = frozenset({"body", "orelse", "finalbody", "handlers", "cases"})
+
+
+def _lines_with(text: str | None, words: tuple[str, ...]) -> set[int] | None:
+    """Numbers of the lines mentioning one of `words` (None: no text, look everywhere)."""
+    if text is None:
+        return None
+    return {n for n, line in enumerate(text.splitlines(), 1) if any(w in line for w in words)}
+
+
+def _expressions_on(tree: ast.Module, lines: set[int] | None) -> list[ast.AST]:
+    """The expressions of every statement (nested blocks included) that span one of `lines`:
+    walking statements is cheap, walking every expression of a big module is not."""
+    if lines is None:
+        return [tree]
+    roots: list[ast.AST] = []
+    stack: list[ast.AST] = list(tree.body)
+    while stack:
+        node = stack.pop()
+        for name in child_fields(node.__class__):
+            value = getattr(node, name, None)
+            items = value if value.__class__ is list else [value]
+            for item in items:
+                if item is None or not isinstance(item, ast.AST):
+                    continue
+                if name in _STATEMENT_LISTS or isinstance(item, ast.stmt):
+                    stack.extend(item.body if name in ("handlers", "cases") else [item])
+                elif not hasattr(item, "lineno") or any(
+                    n in lines for n in range(item.lineno, (item.end_lineno or item.lineno) + 1)
+                ):
+                    roots.append(item)
+    return roots
+
+
 def _lookups(
-    tree: ast.Module, collector: _FactCollector
+    roots: list[ast.AST], collector: _FactCollector
 ) -> tuple[dict[tuple[str, str], int], set[str]]:
     """Keyword lookups on model managers (`X.objects....filter(field=...)`,
     `get_object_or_404(X, f=...)`), and the senders of save-signal receivers."""
     counts: dict[tuple[str, str], int] = {}
     signals: set[str] = set()
-    stack: list[ast.AST] = [tree]
+    stack: list[ast.AST] = list(roots)
     call, leaves, fields, base = ast.Call, _LEAVES, _FIELDS, ast.AST
     while stack:  # the walk of nodes.children, inlined: this runs over every file
         node = stack.pop()
