@@ -8,12 +8,13 @@ skipped for files the cache already knows.
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import multiprocessing
 import os
 import pickle
+import traceback
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -63,6 +64,7 @@ class _Indexed:
     content_hash: str
     facts: ModuleFacts | None
     problems: list[Finding]
+    digest: str = ""  # of the facts, computed in the worker
 
 
 # --- per-file work (runs in worker processes) --------------------------------------------------
@@ -161,7 +163,10 @@ def _index_one(job: tuple[str, str, str]) -> _Indexed:
     if data is not None:
         source, problems = _parse(rel, text, encoding, config)
         facts = _facts(source, module, config, problems)
-    return _Indexed(rel, content_hash(data) if data is not None else "", facts, problems)
+        # Kept for the check pass in this same process: parsing twice is the costliest waste.
+        _STATE.setdefault("parsed", {})[rel] = (source, list(problems))  # type: ignore[union-attr]
+    digest = facts.digest() if facts is not None else ""
+    return _Indexed(rel, content_hash(data) if data is not None else "", facts, problems, digest)
 
 
 def _check_one(
@@ -170,29 +175,102 @@ def _check_one(
     path, rel = job
     _collect_now_and_then()
     config: Config = _STATE["config"]  # type: ignore[assignment]
-    data, text, encoding, problems = _read(Path(path), rel, config)
-    source = None
-    if data is not None:
-        source, problems = _parse(rel, text, encoding, config)
+    kept = _STATE.get("parsed", {}).pop(rel, None)  # type: ignore[union-attr]
+    if kept is not None:
+        source, problems = kept[0], [p for p in kept[1] if p.slug != "internal-error"]
+        text = source.text  # (indexing failures are reported by the run, for cached files too)
+    else:
+        data, text, encoding, problems = _read(Path(path), rel, config)
+        source = None
+        if data is not None:
+            source, problems = _parse(rel, text, encoding, config)
     facts = _STATE["project"].by_path.get(rel)  # type: ignore[union-attr]
     filtered = _check(source, facts, problems, _STATE["checker"], _STATE["per_file"])  # type: ignore[arg-type]
     return rel, filtered.kept, filtered.suppressed, text if filtered.kept else ""
 
 
-def _map(function, jobs: Sequence, state: dict, workers: int) -> list:
-    if not jobs:
-        return []
-    payload = pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL)
-    if workers <= 1 or len(jobs) < PARALLEL_THRESHOLD:
-        _init_worker(payload)
-        return [function(job) for job in jobs]
-    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else None
-    context = multiprocessing.get_context(method)
-    chunk = max(1, len(jobs) // (workers * 8))
-    with ProcessPoolExecutor(
-        workers, mp_context=context, initializer=_init_worker, initargs=(payload,)
-    ) as pool:
-        return list(pool.map(function, jobs, chunksize=chunk))
+class _Workers:
+    """Runs the index pass, then the check pass, on the same processes.
+
+    A file is checked by the process that parsed it during indexing, which kept its
+    tree: every file is parsed once. Small runs stay in this process.
+    """
+
+    def __init__(self, workers: int, size: int) -> None:
+        self.parallel = workers > 1 and size >= PARALLEL_THRESHOLD
+        self.count = workers
+        self.pipes: list = []
+        self.processes: list = []
+        self.owner: dict[str, int] = {}
+
+    def __enter__(self) -> _Workers:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for pipe in self.pipes:
+            with contextlib.suppress(OSError):
+                pipe.send(None)
+        for process in self.processes:
+            process.join(timeout=5)
+            if process.is_alive():
+                process.kill()
+        _STATE.pop("parsed", None)
+
+    def map(self, function, jobs: Sequence, state: dict) -> list:
+        if not jobs:
+            return []
+        payload = pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL)
+        if not self.parallel:
+            _init_worker(payload)
+            return [function(job) for job in jobs]
+        if not self.processes:
+            self._start()
+        shares: list[list] = [[] for _ in range(self.count)]
+        load = [0] * self.count
+        for job in sorted(jobs, key=_size, reverse=True):  # biggest first, to the least loaded
+            worker = self.owner.get(job[1])
+            if worker is None:
+                worker = self.owner[job[1]] = load.index(min(load))
+            load[worker] += _size(job)
+            shares[worker].append(job)
+        for pipe, share in zip(self.pipes, shares, strict=True):
+            pipe.send((function, payload, share))
+        results = []
+        for pipe in self.pipes:
+            status, value = pipe.recv()
+            if status == "error":
+                raise RuntimeError(f"a worker process failed:\n{value}")
+            results.extend(value)
+        return results
+
+    def _start(self) -> None:
+        method = "fork" if "fork" in multiprocessing.get_all_start_methods() else None
+        context = multiprocessing.get_context(method)
+        for _ in range(self.count):
+            mine, theirs = context.Pipe()
+            process = context.Process(target=_serve, args=(theirs,), daemon=True)
+            process.start()
+            self.pipes.append(mine)
+            self.processes.append(process)
+
+
+def _size(job: tuple) -> int:
+    try:
+        return os.stat(job[0]).st_size
+    except OSError:
+        return 0
+
+
+def _serve(pipe) -> None:
+    """A worker process: run the batches it is sent until it is sent None."""
+    gc.disable()
+    while (message := pipe.recv()) is not None:
+        function, payload, jobs = message
+        try:
+            _init_worker(payload)
+            pipe.send(("ok", [function(job) for job in jobs]))
+        except Exception:  # reported by the parent as an internal error
+            pipe.send(("error", traceback.format_exc()))
 
 
 # --- the run -----------------------------------------------------------------------------------
@@ -221,7 +299,8 @@ def run(
     enabled = gc.isenabled()
     gc.disable()
     try:
-        return _run(found, context, config, cache, jobs or os.cpu_count() or 1)
+        with _Workers(jobs or os.cpu_count() or 1, len(context.files)) as workers:
+            return _run(found, context, config, cache, workers)
     finally:
         gc.unfreeze()
         if enabled:
@@ -229,7 +308,7 @@ def run(
 
 
 def _index(
-    files: dict[str, Path], config: Config, cache: Cache, workers: int
+    files: dict[str, Path], config: Config, cache: Cache, workers: _Workers
 ) -> tuple[dict[str, Entry], dict[str, ModuleFacts]]:
     """An entry for every file, from the cache or from a parse; and the facts collected anew."""
     modules = module_names(files)
@@ -244,10 +323,9 @@ def _index(
         else:
             jobs.append((str(path), rel, modules[rel]))
     fresh: dict[str, ModuleFacts] = {}
-    for item in _map(_index_one, jobs, {"config": config}, workers):
-        digest = item.facts.digest() if item.facts is not None else ""
+    for item in workers.map(_index_one, jobs, {"config": config}):
         sig = signatures[item.rel] or (0, 0)
-        entries[item.rel] = Entry(sig, item.content_hash, modules[item.rel], item.problems, digest)
+        entries[item.rel] = Entry(sig, item.content_hash, modules[item.rel], item.problems, item.digest)
         cache.put(item.rel, entries[item.rel], item.facts)
         if item.facts is not None:
             fresh[item.rel] = item.facts
@@ -255,7 +333,7 @@ def _index(
 
 
 def _run(
-    found: Discovery, context: Discovery, config: Config, cache: Cache, workers: int
+    found: Discovery, context: Discovery, config: Config, cache: Cache, workers: _Workers
 ) -> RunResult:
     root = found.root
     checked = {relative(path, root): path for path in found.files}
@@ -290,7 +368,7 @@ def _run(
     if to_check:
         rules = config.enabled_rules()
         state = {"config": config, "project": result.project, "rules": rules, "per_file": per_file}
-        for rel, kept, suppressed, text in _map(_check_one, to_check, state, workers):
+        for rel, kept, suppressed, text in workers.map(_check_one, to_check, state):
             entry = entries[rel]
             entry.model_key, entry.kept, entry.suppressed = model_key, kept, suppressed
             cache.put(rel, entry)

@@ -10,7 +10,9 @@ the model (and the cache keyed on it) unchanged.
 from __future__ import annotations
 
 import ast
+import bisect
 import hashlib
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -478,7 +480,7 @@ def _render(node: ast.AST, collector: _FactCollector, limit: int = 300) -> str:
 def _segment(node: ast.AST, lines: list[str]) -> str | None:
     """The node's source text, whitespace folded (ast's columns are UTF-8 byte offsets)."""
     first, last = getattr(node, "lineno", 0), getattr(node, "end_lineno", 0)
-    if not (0 < first <= last <= len(lines)) or last - first > 20:
+    if not (0 < first <= last <= len(lines)) or last - first > 400:
         return None
     chunk = [line.encode() for line in lines[first - 1 : last]]
     chunk[-1] = chunk[-1][: node.end_col_offset]
@@ -681,14 +683,22 @@ def _may_use_the_orm(imported: set[str]) -> bool:
 _STATEMENT_LISTS = frozenset({"body", "orelse", "finalbody", "handlers", "cases"})
 
 
-def _lines_with(text: str | None, words: tuple[str, ...]) -> set[int] | None:
-    """Numbers of the lines mentioning one of `words` (None: no text, look everywhere)."""
+def _lines_with(text: str | None, words: tuple[str, ...]) -> list[int] | None:
+    """Sorted numbers of the lines mentioning one of `words` (None: no text, look everywhere)."""
     if text is None:
         return None
-    return {n for n, line in enumerate(text.splitlines(), 1) if any(w in line for w in words)}
+    pattern = re.compile("|".join(map(re.escape, words)))
+    lines: list[int] = []
+    line, position = 1, 0
+    for match in pattern.finditer(text):
+        line += text.count("\n", position, match.start())
+        position = match.start()
+        if not lines or lines[-1] != line:
+            lines.append(line)
+    return lines
 
 
-def _expressions_on(tree: ast.Module, lines: set[int] | None) -> list[ast.AST]:
+def _expressions_on(tree: ast.Module, lines: list[int] | None) -> list[ast.AST]:
     """The expressions of every statement (nested blocks included) that span one of `lines`:
     walking statements is cheap, walking every expression of a big module is not."""
     if lines is None:
@@ -705,11 +715,15 @@ def _expressions_on(tree: ast.Module, lines: set[int] | None) -> list[ast.AST]:
                     continue
                 if name in _STATEMENT_LISTS or isinstance(item, ast.stmt):
                     stack.extend(item.body if name in ("handlers", "cases") else [item])
-                elif not hasattr(item, "lineno") or any(
-                    n in lines for n in range(item.lineno, (item.end_lineno or item.lineno) + 1)
-                ):
+                elif not hasattr(item, "lineno") or _spans(lines, item.lineno, item.end_lineno):
                     roots.append(item)
     return roots
+
+
+def _spans(lines: list[int], first: int, last: int | None) -> bool:
+    """Whether a sorted list of line numbers has one between `first` and `last`."""
+    index = bisect.bisect_left(lines, first)
+    return index < len(lines) and lines[index] <= (last or first)
 
 
 def _lookups(
