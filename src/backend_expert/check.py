@@ -16,7 +16,7 @@ from backend_expert.config import Config
 from backend_expert.findings import Confidence, Finding, Fix
 from backend_expert.index import ModuleFacts, Project, dotted
 from backend_expert.infer import BUILTIN_NAMES, FunctionNode, Inference, Scope, canonical
-from backend_expert.nodes import _FIELDS, child_fields, own_nodes
+from backend_expert.nodes import _FIELDS, LEAVES, child_fields, own_nodes
 from backend_expert.parse import SourceFile
 from backend_expert.rules import Rule, rule_by_id
 
@@ -224,10 +224,13 @@ class Checker:
         self.config = config
         self.rules = [rule for rule in rules if self._applies(rule)]
         self.dispatch: dict[type[ast.AST], list[tuple[Rule, object]]] = {}
+        self.leaves: frozenset[type] = frozenset()
         for rule in self.rules:
             for node_type, methods in type(rule).handlers.items():
                 for method in methods:
                     self.dispatch.setdefault(node_type, []).append((rule, method))
+        # Skipped by the walk: leaves nobody listens for, and the None of `Dict.keys`.
+        self.leaves = (LEAVES | {type(None)}) - set(self.dispatch)
 
     def _applies(self, rule: Rule) -> bool:
         return self.project.uses(*rule.frameworks) and not _pinned_below(rule, self.project)
@@ -241,6 +244,7 @@ class Checker:
         stack: list[tuple[ast.AST, int]] = [(source.tree, 0)]
         ancestors = ctx.ancestors
         fields = _FIELDS
+        leaves = self.leaves
         while stack:
             node, depth = stack.pop()
             del ancestors[depth:]
@@ -268,9 +272,9 @@ class Checker:
                     children.extend(value)
                 elif value is not None and isinstance(value, ast.AST):
                     children.append(value)
-            if kind is ast.Dict:
-                children = [child for child in children if child is not None]
-            stack.extend([(child, depth) for child in reversed(children)])
+            stack.extend(
+                [(child, depth) for child in reversed(children) if child.__class__ not in leaves]
+            )
         ctx.release()
         return ctx.findings
 

@@ -16,9 +16,11 @@ from collections.abc import Iterator
 # that may also hold None is `Dict.keys` (for `**spread` entries).
 _SKIPPED = frozenset(
     {"ctx", "id", "attr", "arg", "name", "module", "level", "kind", "type_comment"}
-    | {"is_async", "conversion", "kwd_attrs"}
+    | {"is_async", "conversion", "kwd_attrs", "op", "ops"}  # operators: Add, Eq, And...
 )
 _NO_CHILDREN = (ast.Global, ast.Nonlocal)
+# Nodes with no children at all: a walk need not visit them unless someone listens for them.
+LEAVES = frozenset({ast.Name, ast.Constant, ast.Pass, ast.Break, ast.Continue, ast.alias})
 _FIELDS: dict[type, tuple[str, ...]] = {}
 _SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
 
