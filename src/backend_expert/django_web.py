@@ -934,3 +934,15 @@ def manager_chain_model(node: ast.AST, ctx: FileContext) -> str | None:
         else:
             return None
     return None
+
+
+def is_request(node: ast.AST) -> bool:
+    """`request` or `self.request`: the Django/DRF request object of a view."""
+    if isinstance(node, ast.Name):
+        return node.id == "request"
+    return (
+        isinstance(node, ast.Attribute)
+        and node.attr == "request"
+        and isinstance(node.value, ast.Name)
+        and node.value.id == "self"
+    )

@@ -9,6 +9,7 @@ from backend_expert.django_web import (
     LOGIN_DECORATORS,
     LOGIN_MIXINS,
     decorator_names,
+    is_request,
     view_class_kind,
     web_model,
 )
@@ -32,24 +33,13 @@ WRITE_METHODS = frozenset(
 REQUEST_BODY = frozenset({"POST", "body", "FILES", "data"})
 
 
-def _is_request(node: ast.AST) -> bool:
-    if isinstance(node, ast.Name):
-        return node.id == "request"
-    return (
-        isinstance(node, ast.Attribute)
-        and node.attr == "request"
-        and isinstance(node.value, ast.Name)
-        and node.value.id == "self"
-    )
-
-
 def _evidence(nodes: list[ast.AST]) -> tuple[str | None, str | None]:
     """(why the code handles an unsafe method, why it acts for the session user), from the
     nodes of a function body. Comparing `request.method` is the clearest sign, then reading
     the body, then writing to the database."""
     method = body = write = user = None
     for node in nodes:
-        if isinstance(node, ast.Attribute) and _is_request(node.value):
+        if isinstance(node, ast.Attribute) and is_request(node.value):
             if node.attr in REQUEST_BODY:
                 body = body or f"reads `{ast.unparse(node)}`"
             elif node.attr in ("user", "session"):

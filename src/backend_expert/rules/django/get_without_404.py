@@ -5,7 +5,7 @@ from __future__ import annotations
 import ast
 
 from backend_expert.check import FileContext
-from backend_expert.django_web import manager_chain_model, view_of
+from backend_expert.django_web import is_request, manager_chain_model, view_of
 from backend_expert.findings import Confidence, Severity
 from backend_expert.index import dotted
 from backend_expert.rules.base import Example, Explanation, Rule, visit
@@ -75,9 +75,7 @@ def request_origin(
     """
     if depth > 3:
         return None
-    if any(
-        isinstance(node, ast.Attribute) and node.attr in VALIDATED for node in ast.walk(expr)
-    ):
+    if any(isinstance(node, ast.Attribute) and node.attr in VALIDATED for node in ast.walk(expr)):
         return None  # a form or serializer checked it: whether the row exists is its job
     scope = ctx.scope(function)
     args = function.args.posonlyargs + function.args.args
@@ -87,7 +85,7 @@ def request_origin(
     for node in ast.walk(expr):
         if isinstance(node, ast.Attribute):
             root = node.value
-            if node.attr in REQUEST_DATA and _is_request(root):
+            if node.attr in REQUEST_DATA and is_request(root):
                 return f"`{ast.unparse(node)}`"
             if node.attr == "kwargs" and isinstance(root, ast.Name) and root.id == "self":
                 return "the URL (`self.kwargs`)"
@@ -104,17 +102,6 @@ def request_origin(
                 if found:
                     return found
     return None
-
-
-def _is_request(node: ast.AST) -> bool:
-    if isinstance(node, ast.Name):
-        return node.id == "request"
-    return (
-        isinstance(node, ast.Attribute)
-        and node.attr == "request"
-        and isinstance(node.value, ast.Name)
-        and node.value.id == "self"
-    )
 
 
 class GetWithout404(Rule):

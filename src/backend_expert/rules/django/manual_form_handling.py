@@ -6,7 +6,7 @@ import ast
 import re
 
 from backend_expert.check import FileContext
-from backend_expert.django_web import decorator_names, manager_chain_model, view_of
+from backend_expert.django_web import decorator_names, is_request, manager_chain_model, view_of
 from backend_expert.findings import Confidence, Severity
 from backend_expert.index import dotted
 from backend_expert.rules.base import Example, Explanation, Rule, visit
@@ -19,20 +19,9 @@ WRITES = frozenset({"create", "update", "get_or_create", "update_or_create", "bu
 FORM_CALL = re.compile(r"(?:^|_)form(?:s|set)?(?:_|$)|Form|[Ss]erializer")
 
 
-def _is_request(node: ast.AST) -> bool:
-    if isinstance(node, ast.Name):
-        return node.id == "request"
-    return (
-        isinstance(node, ast.Attribute)
-        and node.attr == "request"
-        and isinstance(node.value, ast.Name)
-        and node.value.id == "self"
-    )
-
-
 def _submitted(node: ast.AST) -> bool:
     """`request.POST` / `request.data` (also through `self.request`)."""
-    return isinstance(node, ast.Attribute) and node.attr in SUBMITTED and _is_request(node.value)
+    return isinstance(node, ast.Attribute) and node.attr in SUBMITTED and is_request(node.value)
 
 
 def _is_read(node: ast.AST) -> bool:
