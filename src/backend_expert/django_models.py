@@ -558,22 +558,13 @@ class DjangoModels:
 
     def attribute(self, qualname: str, name: str) -> Relation | Field | None:
         """What `row.name` is on a row of the model: a Relation, a plain Field, or None."""
-        model = self.model(qualname)
-        if model is None:
-            return None
-        fld = model.fields.get(name)
-        if fld is not None:
-            if fld.kind == "plain":
-                return fld
-            return Relation(name, fld.kind, fld.target, model.qualname)
-        for current in self._lineage(model):
-            relation = current.reverse.get(name)
-            if relation is not None:
-                return Relation(name, relation.kind, relation.target, model.qualname)
-        return None
+        return self._member(qualname, name, "reverse")
 
     def lookup(self, qualname: str, name: str) -> Relation | Field | None:
         """What `name` is in a query path (`select_related`, `filter`): field or reverse query name."""
+        return self._member(qualname, name, "reverse_query")
+
+    def _member(self, qualname: str, name: str, reverse_table: str) -> Relation | Field | None:
         model = self.model(qualname)
         if model is None:
             return None
@@ -583,7 +574,7 @@ class DjangoModels:
                 return fld
             return Relation(name, fld.kind, fld.target, model.qualname)
         for current in self._lineage(model):
-            relation = current.reverse_query.get(name)
+            relation = getattr(current, reverse_table).get(name)
             if relation is not None:
                 return Relation(name, relation.kind, relation.target, model.qualname)
         return None
