@@ -707,6 +707,10 @@ def _expressions_on(tree: ast.Module, lines: list[int] | None) -> list[ast.AST]:
     stack: list[ast.AST] = list(tree.body)
     while stack:
         node = stack.pop()
+        decorators = getattr(node, "decorator_list", None)
+        first = decorators[0].lineno if decorators else getattr(node, "lineno", 0)
+        if first and not _spans(lines, first, getattr(node, "end_lineno", None)):
+            continue  # no candidate line in this statement, its body included
         for name in child_fields(node.__class__):
             value = getattr(node, name, None)
             items = value if value.__class__ is list else [value]
