@@ -24,7 +24,8 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import PurePosixPath
 
-from backend_expert.index import QUERYSET_METHODS, ClassFacts, MemberFacts, ModuleFacts, Project
+from backend_expert.django_facts import QUERYSET_METHODS
+from backend_expert.index import ClassFacts, MemberFacts, ModuleFacts, Project
 
 MODEL_BASES = frozenset({"django.db.models.Model", "django.db.models.base.Model"})
 MANAGER_BASES = frozenset(

@@ -19,8 +19,8 @@ import ast
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
+from backend_expert.django_facts import MANAGER_ATTRIBUTES, QUERYSET_METHODS, queryset_items
 from backend_expert.django_models import DjangoModels, django_models
-from backend_expert.index import QUERYSET_METHODS, queryset_items
 from backend_expert.infer import FunctionNode, unwrap_annotation
 from backend_expert.nodes import children
 
@@ -70,7 +70,6 @@ GET_OR_404 = frozenset({"django.shortcuts.get_object_or_404"})
 GET_USER_MODEL = frozenset(
     {"django.contrib.auth.get_user_model", "django.contrib.auth.models.get_user_model"}
 )
-MANAGER_ATTRIBUTES = frozenset({"objects", "_default_manager", "_base_manager"})
 
 
 @dataclass(frozen=True)
