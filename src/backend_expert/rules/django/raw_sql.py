@@ -14,10 +14,10 @@ from backend_expert.check import FileContext
 from backend_expert.django_web import manager_chain_model
 from backend_expert.findings import Confidence, Severity
 from backend_expert.rules.base import Example, Explanation, Rule, visit
+from backend_expert.sqltext import extra_fragments, strip_comments
 
 RAW_SQL = frozenset({"django.db.models.RawSQL", "django.db.models.expressions.RawSQL"})
 CONNECTIONS = frozenset({"django.db.connection", "django.db.connections"})
-EXTRA_KEYWORDS = frozenset({"select", "where", "tables", "order_by"})
 _DML = re.compile(r"^[\s(]*(select|insert|update|delete)\b", re.IGNORECASE)
 # What the ORM cannot say (or says only with much more code): raw SQL is the right tool there.
 _BEYOND_ORM = re.compile(
@@ -31,10 +31,6 @@ _BEYOND_ORM = re.compile(
     r"|\barray_\w+|\barray\s*\[",
     re.IGNORECASE | re.DOTALL,
 )
-
-
-def _strip_comments(text: str) -> str:
-    return re.sub(r"--[^\n]*|/\*[\s\S]*?\*/", " ", text)
 
 
 def _is_connection(node: ast.AST, ctx: FileContext) -> bool:
@@ -289,7 +285,7 @@ def rename_tag(project_id, old, new):
             if func.attr == "raw" and node.args and manager_chain_model(func.value, ctx):
                 label, fragments = "raw()", [node.args[0]]
             elif func.attr == "extra" and manager_chain_model(func.value, ctx):
-                label, fragments = "extra()", _extra_fragments(node)
+                label, fragments = "extra()", extra_fragments(node)
             elif (
                 func.attr in ("execute", "executemany")
                 and node.args
@@ -317,7 +313,7 @@ def rename_tag(project_id, old, new):
             text = dataflow.text_of(fragment, ctx)
             if text is None or text.dynamic:
                 return  # not constant: unknown, or sql-injection's business
-            texts.append(_strip_comments(text.constant_text))
+            texts.append(strip_comments(text.constant_text))
         sql = " ".join(texts)
         if label != "extra()" and not _DML.match(sql):
             return
@@ -336,27 +332,6 @@ def rename_tag(project_id, old, new):
             "before it runs. Prefer the ORM for a query like this one, or keep it and note why.",
             confidence=Confidence.MEDIUM,
         )
-
-
-def _extra_fragments(call: ast.Call) -> list[ast.AST]:
-    """The SQL pieces given to `QuerySet.extra()`: select values, where/tables/order_by items."""
-    positions = {"select": 0, "where": 1, "tables": 3, "order_by": 4}
-    given: dict[str, ast.AST] = {}
-    for name, index in positions.items():
-        if index < len(call.args):
-            given[name] = call.args[index]
-    for keyword in call.keywords:
-        if keyword.arg in EXTRA_KEYWORDS:
-            given[keyword.arg] = keyword.value
-    fragments: list[ast.AST] = []
-    for name, value in given.items():
-        if name == "select" and isinstance(value, ast.Dict):
-            fragments.extend(value.values)
-        elif isinstance(value, (ast.List, ast.Tuple)):
-            fragments.extend(value.elts)
-        else:
-            fragments.append(value)
-    return fragments
 
 
 _JUSTIFIED = re.compile(

@@ -11,6 +11,7 @@ from backend_expert.dataflow import Hole, Kind, Text
 from backend_expert.findings import Confidence, Severity
 from backend_expert.index import dotted
 from backend_expert.rules.base import Example, Explanation, Rule, visit
+from backend_expert.sqltext import extra_fragments, strip_comments
 
 # Methods that run their first argument as SQL, on whatever object.
 METHOD_SINKS = frozenset({"execute", "executemany", "executescript", "exec_driver_sql", "raw"})
@@ -51,7 +52,6 @@ DATABASE_TYPES = frozenset(
     }
 )
 ARGUMENT_NAMES = ("sql", "query", "statement", "operation", "raw_query", "sql_script", "text")
-EXTRA_KEYWORDS = {"select": 0, "where": 1, "tables": 3, "order_by": 4}
 
 # The constant text of a statement: a statement keyword at the start, or clauses that only
 # SQL has. English prose passed to an `execute()` method rarely matches either.
@@ -108,12 +108,8 @@ _SQL_FRAGMENT_NAME = re.compile(
 )
 
 
-def _strip_comments(text: str) -> str:
-    return re.sub(r"--[^\n]*|/\*[\s\S]*?\*/", " ", text)
-
-
 def looks_like_sql(text: str) -> bool:
-    stripped = _strip_comments(text)
+    stripped = strip_comments(text)
     return bool(_STATEMENT.search(stripped) or _CLAUSES.search(stripped))
 
 
@@ -667,7 +663,7 @@ def count_matching(session, build_where, extra_condition):
             if argument is not None:
                 self._check(node, argument, f"{_label(func)}()", func.value, ctx)
         elif func.attr == "extra" and ctx.project.uses("django"):
-            for expression in _extra_fragments(node):
+            for expression in extra_fragments(node):
                 self._check(node, expression, f"{_label(func)}()", None, ctx)
 
     def _check(
@@ -688,7 +684,7 @@ def count_matching(session, build_where, extra_condition):
         text = dataflow.flow(ctx).text(argument)
         if text is None or not text.dynamic:
             return
-        skip_derived = _is_migration(ctx) or _UTILITY.match(_strip_comments(text.constant_text))
+        skip_derived = _is_migration(ctx) or _UTILITY.match(strip_comments(text.constant_text))
         found: list[tuple[Confidence, Hole, str]] = []
         for hole in text.holes:
             kind = hole.source.kind
@@ -749,26 +745,6 @@ def _argument(call: ast.Call) -> ast.AST | None:
         if keyword.arg in ARGUMENT_NAMES:
             return keyword.value
     return None
-
-
-def _extra_fragments(call: ast.Call) -> list[ast.AST]:
-    """The SQL fragments given to `QuerySet.extra()`: where/tables/order_by items, select values."""
-    given: dict[str, ast.AST] = {}
-    for name, index in EXTRA_KEYWORDS.items():
-        if index < len(call.args):
-            given[name] = call.args[index]
-    for keyword in call.keywords:
-        if keyword.arg in EXTRA_KEYWORDS:
-            given[keyword.arg] = keyword.value
-    fragments: list[ast.AST] = []
-    for name, value in given.items():
-        if name == "select" and isinstance(value, ast.Dict):
-            fragments.extend(value.values)
-        elif isinstance(value, ast.List | ast.Tuple):
-            fragments.extend(value.elts)
-        elif name != "select":
-            fragments.append(value)
-    return fragments
 
 
 def _is_sql_receiver(receiver: ast.AST, sink: ast.Call, ctx: FileContext) -> bool:
