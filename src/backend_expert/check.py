@@ -84,9 +84,6 @@ class FileContext:
             function = self.enclosing_function(above=function)
         return canonical(f"{base}.{rest}" if rest else base)
 
-    def call_name(self, call: ast.Call) -> str | None:
-        return self.qualname(call.func)
-
     def type_of(self, node: ast.AST) -> str | None:
         """The qualified type of what `node` evaluates to, when bex knows it."""
         return self.inference.type_of(node, self.enclosing_function())

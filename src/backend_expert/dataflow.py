@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from backend_expert.index import dotted, is_literal
-from backend_expert.infer import FunctionNode, _own_nodes, unwrap_annotation
+from backend_expert.infer import FunctionNode, unwrap_annotation
 from backend_expert.web import fastapi_route
 
 if TYPE_CHECKING:
@@ -402,7 +402,7 @@ class DataFlow:
         self._unpacked, self._appended, self._inner = {}, {}, {}
         if self.function is None:
             return
-        for node in _own_nodes(self.function):
+        for node in self.ctx.own_nodes(self.function):
             if isinstance(node, ast.Assign):
                 for target in node.targets:
                     self._nested_targets(target, node.value)
@@ -785,7 +785,7 @@ class DataFlow:
         function = self.function
         if function is not None and not isinstance(function, ast.Lambda):
             end = getattr(function, "end_lineno", None) or 10**9
-            for node in _own_nodes(function):
+            for node in self.ctx.own_nodes(function):
                 if isinstance(node, ast.If):
                     self._if_guards(node, end, guards)
                 elif isinstance(node, ast.Assert):

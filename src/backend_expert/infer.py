@@ -114,8 +114,6 @@ class Scope:
     node: FunctionNode
     params: dict[str, ast.arg] = field(default_factory=dict)
     assignments: dict[str, list[ast.AST]] = field(default_factory=dict)  # name -> values, in order
-    with_items: dict[str, ast.AST] = field(default_factory=dict)  # `with X as name` -> X
-    loop_targets: set[str] = field(default_factory=set)
 
     @classmethod
     def of(cls, node: FunctionNode) -> Scope:
@@ -138,16 +136,12 @@ class Scope:
                 self._target(target, node.value)
         elif isinstance(node, (ast.AnnAssign, ast.AugAssign)) and node.value is not None:
             self._target(node.target, node if isinstance(node, ast.AugAssign) else node.value)
-        elif isinstance(node, ast.NamedExpr):
-            self._target(node.target, node.value)
         elif isinstance(node, (ast.With, ast.AsyncWith)):
             for item in node.items:
                 if isinstance(item.optional_vars, ast.Name):
-                    self.with_items[item.optional_vars.id] = item.context_expr
                     self.assignments.setdefault(item.optional_vars.id, []).append(item.context_expr)
-        elif isinstance(node, (ast.For, ast.AsyncFor, ast.comprehension)):
+        elif isinstance(node, (ast.For, ast.AsyncFor)):
             for name in _names(node.target):
-                self.loop_targets.add(name)
                 self.assignments.setdefault(name, []).append(node)
 
     def _target(self, target: ast.AST, value: ast.AST) -> None:
@@ -172,11 +166,6 @@ def _is_self_attr(target: ast.AST, attr: str) -> bool:
         and isinstance(target.value, ast.Name)
         and target.value.id == "self"
     )
-
-
-def _own_nodes(function: ast.AST):
-    """Nodes of a function body, not descending into nested functions, classes or lambdas."""
-    return own_nodes(function)
 
 
 def unwrap_annotation(node: ast.AST | None) -> ast.AST | None:
@@ -287,7 +276,7 @@ class Inference:
                 and stmt.name == "__init__"
             ):
                 params = {a.arg: a for a in (*stmt.args.args, *stmt.args.kwonlyargs)}
-                for inner in _own_nodes(stmt):
+                for inner in own_nodes(stmt):
                     if isinstance(inner, ast.AnnAssign) and _is_self_attr(inner.target, attr):
                         return self.annotation_type(inner.annotation)
                     if (

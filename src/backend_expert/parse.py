@@ -11,7 +11,6 @@ import ast
 import io
 import tokenize
 from dataclasses import dataclass, field
-from functools import cached_property
 from pathlib import Path
 
 NUL = b"\x00"
@@ -50,18 +49,6 @@ class SourceFile:
         if text.isascii():
             return byte_offset
         return len(text.encode("utf-8")[:byte_offset].decode("utf-8", errors="ignore"))
-
-    @cached_property
-    def line_offsets(self) -> list[int]:
-        """Character offset of the start of each line (index 0 = line 1)."""
-        offsets = [0]
-        for line in self.text.splitlines(keepends=True):
-            offsets.append(offsets[-1] + len(line))
-        return offsets
-
-    def segment(self, node: ast.AST) -> str:
-        """The source text of `node` (empty when it has no position)."""
-        return ast.get_source_segment(self.text, node) or ""
 
 
 def decode(data: bytes) -> tuple[str, str]:
