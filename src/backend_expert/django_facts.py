@@ -12,7 +12,7 @@ import re
 from typing import TYPE_CHECKING
 
 from backend_expert.index import dotted
-from backend_expert.nodes import _FIELDS, child_fields, own_statements
+from backend_expert.nodes import _FIELDS, LEAVES, child_fields, own_statements
 
 if TYPE_CHECKING:
     from backend_expert.index import _FactCollector
@@ -31,7 +31,6 @@ LOOKUP_METHODS = frozenset({"filter", "get", "exclude"})
 MANAGER_ATTRIBUTES = frozenset({"objects", "_default_manager", "_base_manager"})
 LOOKUP_CAP = 3
 # Nodes that hold no call: the lookup walk does not visit them.
-_LEAVES = frozenset({ast.Name, ast.Constant, ast.alias, ast.Pass, ast.Break, ast.Continue})
 
 
 def _queryset_like(name: str, bases: tuple[str, ...]) -> bool:
@@ -231,7 +230,7 @@ def _lookups(
     counts: dict[tuple[str, str], int] = {}
     signals: set[str] = set()
     stack: list[ast.AST] = list(roots)
-    call, leaves, fields, base = ast.Call, _LEAVES, _FIELDS, ast.AST
+    call, leaves, fields, base = ast.Call, LEAVES, _FIELDS, ast.AST
     while stack:  # the walk of nodes.children, inlined: this runs over every file
         node = stack.pop()
         kind = node.__class__

@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING
 
+from backend_expert.django_facts import MANAGER_ATTRIBUTES
 from backend_expert.index import dotted
 
 if TYPE_CHECKING:
@@ -911,7 +912,6 @@ def class_member(
 
 # --- ORM writes and reads, shared by the view rules -------------------------------------------
 
-MANAGER_ATTRIBUTES = frozenset({"objects", "_default_manager", "_base_manager"})
 
 
 def manager_chain_model(node: ast.AST, ctx: FileContext) -> str | None:
