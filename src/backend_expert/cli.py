@@ -241,3 +241,57 @@ def explain(rule_id: str | None, everything: bool) -> None:
         Console().print(Markdown(text))
     else:
         click.echo(text, nl=False)
+
+
+@main.command()
+@click.argument("name", required=False)
+@click.option("--framework", type=click.Choice(["fastapi", "django", "flask"]))
+@click.option("--async/--no-async", "use_async", default=None, help="async views and drivers")
+@click.option("--database", type=click.Choice(["sqlite", "postgresql", "mysql"]))
+@click.option("--orm", type=click.Choice(["sqlalchemy", "django-orm", "none"]))
+@click.option("--api-style", type=click.Choice(["rest", "graphql"]))
+@click.option("--testing", type=click.Choice(["pytest"]), default="pytest", show_default=True)
+@click.option(
+    "-d",
+    "--directory",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Where to write the project (default: ./NAME).",
+)
+@click.option(
+    "--update",
+    "update_path",
+    type=click.Path(path_type=Path, file_okay=False, exists=True),
+    help="Instead of creating, move a project made by `bex new` to this version's template.",
+)
+def new(name, framework, use_async, database, orm, api_style, testing, directory, update_path):
+    """Create a new service that passes its own tests and `bex check`.
+
+    \b
+    Defaults follow the decision matrix (`bex new NAME` = FastAPI, async, PostgreSQL,
+    SQLAlchemy 2.0, REST, pytest); in a terminal, missing choices are asked for.
+    """
+    from backend_expert.scaffold.prompt import ask_missing
+    from backend_expert.scaffold.generate import ScaffoldError, generate, update
+
+    try:
+        if update_path is not None:
+            update(update_path)
+            click.echo(f"updated {update_path} to the bex {__version__} template")
+            return
+        if name is None:
+            raise click.UsageError("give the new project's NAME (or --update PATH)")
+        choices = ask_missing(
+            name,
+            framework=framework,
+            use_async=use_async,
+            database=database,
+            orm=orm,
+            api_style=api_style,
+            testing=testing,
+            interactive=sys.stdin.isatty() and sys.stdout.isatty(),
+        )
+        target = generate(choices, directory or Path(name))
+    except ScaffoldError as error:
+        raise ConfigError(str(error)) from None
+    click.echo(f"created {target} ({choices.summary()})")
+    click.echo(f"next: cd {target} && python3 -m venv .venv && .venv/bin/pip install -e '.[test]' && .venv/bin/python -m pytest -q")
