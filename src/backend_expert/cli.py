@@ -270,8 +270,8 @@ def new(name, framework, use_async, database, orm, api_style, testing, directory
     Defaults follow the decision matrix (`bex new NAME` = FastAPI, async, PostgreSQL,
     SQLAlchemy 2.0, REST, pytest); in a terminal, missing choices are asked for.
     """
-    from backend_expert.scaffold.prompt import ask_missing
     from backend_expert.scaffold.generate import ScaffoldError, generate, update
+    from backend_expert.scaffold.prompt import ask_missing
 
     try:
         if update_path is not None:

@@ -97,11 +97,14 @@ def problems(choices: Choices) -> list[str]:
             "flask with --async: Flask runs async views in a thread per request, which buys "
             "nothing for a service; choose fastapi for an async service or --no-async"
         )
-    if choices.api_style == "graphql" and framework != "fastapi":
+    if choices.api_style == "graphql":
         found.append(
-            f"{framework} with --api-style graphql: the GraphQL scaffold is FastAPI + "
-            "Strawberry; use --framework fastapi or --api-style rest"
+            "--api-style graphql is not scaffolded yet: generate the REST service and mount a "
+            "Strawberry schema on the same services (strawberry.fastapi.GraphQLRouter)"
         )
-    if choices.api_style == "graphql" and orm == "none":
-        found.append("graphql with --orm none: the GraphQL schema is built on the ORM models")
+    if orm == "none":
+        found.append(
+            f"--orm none is not scaffolded yet: the {framework} template is built around its "
+            "database layer (models, repositories, migrations); generate it and drop that layer"
+        )
     return found
