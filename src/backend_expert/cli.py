@@ -17,7 +17,7 @@ from backend_expert import __version__
 from backend_expert.config import ConfigError, Selection, load_config, validate_selector
 from backend_expert.findings import Confidence
 
-FORMAT_NAMES = ("text", "concise", "json")
+FORMAT_NAMES = ("text", "concise", "json", "sarif", "github", "gitlab", "junit", "markdown")
 
 
 def _selectors(values: tuple[str, ...], option: str) -> tuple[str, ...]:

@@ -46,6 +46,7 @@ class RunResult:
     from_cache: int = 0
     root: Path | None = None
     texts: dict[str, str] = field(default_factory=dict)  # sources of files with findings
+    baselined: int = 0  # findings hidden because the baseline file lists them
     _project: Project | None = None
     _build_project: Callable[[], Project] | None = field(default=None, repr=False)
 
