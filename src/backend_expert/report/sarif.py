@@ -20,7 +20,9 @@ from backend_expert.report._ci import repo_path, rule_of
 from backend_expert.rules import Rule
 from backend_expert.rules.base import DOCS_BASE
 
-SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
+SCHEMA = (
+    "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
+)
 INFORMATION_URI = DOCS_BASE.split("/blob/", 1)[0]
 LEVEL = {"error": "error", "warning": "warning", "info": "note"}
 PRECISION = {Confidence.HIGH: "high", Confidence.MEDIUM: "medium", Confidence.LOW: "low"}
