@@ -164,3 +164,10 @@ def _git_root_uri(result: RunResult, root_uri: str) -> str:
 
 def render(result: RunResult, color: bool = False) -> str:
     return json.dumps(sarif_log(result), indent=2, ensure_ascii=False) + "\n"
+
+
+def render_with_suppressed(result: RunResult) -> str:
+    """SARIF with the suppressed findings too, each carrying its `suppressions` entry."""
+    return (
+        json.dumps(sarif_log(result, include_suppressed=True), indent=2, ensure_ascii=False) + "\n"
+    )
