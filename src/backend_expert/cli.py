@@ -134,6 +134,11 @@ def main() -> None:
 )
 @click.option("--no-baseline", is_flag=True, help="Report every finding, ignoring the baseline.")
 @click.option(
+    "--force-exclude",
+    is_flag=True,
+    help="Apply exclude/extend-exclude to files named on the command line too (for pre-commit).",
+)
+@click.option(
     "--show-suppressed",
     is_flag=True,
     help="Also list the findings silenced by comments or per-file-ignores, with their reasons.",
@@ -155,6 +160,7 @@ def check(
     baseline_path: Path | None,
     no_baseline: bool,
     show_suppressed: bool,
+    force_exclude: bool,
 ) -> None:
     """Review PATHS (files or directories; default: the current directory)."""
     from backend_expert.discover import find_root
@@ -176,6 +182,12 @@ def check(
         )
     if min_confidence:
         config.min_confidence = Confidence(min_confidence)
+    if force_exclude and paths:
+        from backend_expert.discover import is_excluded
+
+        targets = [target for target in targets if not is_excluded(target, config)]
+        if not targets:
+            sys.exit(0)  # every file named is excluded: nothing to check
     result = run(targets, config, use_cache=not no_cache, cache_dir=cache_dir, jobs=jobs)
     if not no_baseline:
         from backend_expert.baseline import apply, default_path
