@@ -84,3 +84,51 @@ def test_cached_run_reports_the_same(write_project):
     warm = run([root], use_cache=True)
     assert [f.code for f in cold.findings] == ["BEX004"]
     assert [f.code for f in warm.findings] == ["BEX004"] and warm.from_cache == 1
+
+
+def _apply(text: str, fix) -> str:
+    """Apply a fix's edits (on one line, or deleting whole lines) to `text`."""
+    lines = text.splitlines(keepends=True)
+    for edit in sorted(fix.edits, key=lambda e: (e.line, e.column), reverse=True):
+        if edit.end_line == edit.line + 1 and edit.column == edit.end_column == 1:
+            del lines[edit.line - 1]
+            continue
+        assert edit.end_line == edit.line
+        line = lines[edit.line - 1]
+        lines[edit.line - 1] = line[: edit.column - 1] + edit.content + line[edit.end_column - 1 :]
+    return "".join(lines)
+
+
+def fixed(body: str) -> str:
+    text = HEADER + body
+    [finding] = [f for f in run_sources({"app.py": text}).findings if f.code == "BEX004"]
+    assert finding.fix is not None and finding.fix.applicability.value == "safe"
+    return _apply(text, finding.fix)[len(HEADER) :]
+
+
+def test_fix_removes_the_comment_or_the_unused_ids_only():
+    assert fixed("x = 1  # bex: ignore[BEX101] -- old reason\n") == "x = 1\n"
+    assert fixed("x = 1  # noqa: E501, BEX101\n") == "x = 1  # noqa: E501\n"
+    assert fixed("x = 1  # bex: ignore[BEX101]  # type: ignore\n") == "x = 1  # type: ignore\n"
+    assert fixed("# bex: ignore\nx = 1\n") == "x = 1\n"
+    assert (
+        fixed(f"{ON_EVENT}  # bex: ignore[BEX101, BEX601, nope] -- JIRA-12\n")
+        == f"{ON_EVENT}  # bex: ignore[BEX101] -- JIRA-12\n"
+    )
+
+
+def test_no_fix_when_the_comment_holds_prose():
+    text = HEADER + "x = 1  # noqa: BEX101 because of reasons\n"
+    [finding] = [f for f in run_sources({"app.py": text}).findings if f.code == "BEX004"]
+    assert finding.fix is None
+
+
+def test_rule_examples_fixed_code_is_what_the_fix_gives():
+    from backend_expert.rules import rule_by_id
+
+    rule = rule_by_id("BEX004")
+    for example in rule.fire:
+        config = Config(root=Path("."), layers=[Selection(select=("BEX004", "core"))])
+        [finding] = run_sources(example.sources(), config).findings
+        result = _apply(example.code, finding.fix).replace("  # flagged", "")
+        assert result == example.fixed

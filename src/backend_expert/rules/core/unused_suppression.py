@@ -13,7 +13,7 @@ import re
 from collections.abc import Iterable
 
 from backend_expert.config import Config
-from backend_expert.findings import Finding, Severity
+from backend_expert.findings import Applicability, Finding, Severity
 from backend_expert.rules.base import Example, Explanation, Rule
 from backend_expert.suppress import FileSuppressions, Suppression
 
@@ -32,6 +32,7 @@ class UnusedSuppression(Rule):
         "A `# bex: ignore` or `# noqa` naming a bex rule that has nothing to silence on its line"
     )
     hint = "Delete the comment (or the unused code in it); it no longer silences anything."
+    fix_applicability = Applicability.SAFE
     explanation = Explanation(
         what=(
             "Reports a `# bex: ignore[...]` comment, a bare `# bex: ignore`, or a bex code or slug "
@@ -59,6 +60,7 @@ class UnusedSuppression(Rule):
                 "def total(prices):\n"
                 "    return sum(prices)  # bex: ignore -- slow loop, see JIRA-12  # flagged\n"
             ),
+            fixed="def total(prices):\n    return sum(prices)\n",
         ),
         Example(
             title="a misspelt rule id silences nothing",
@@ -66,6 +68,7 @@ class UnusedSuppression(Rule):
                 "from fastapi import FastAPI\n"
                 "app = FastAPI()  # bex: ignore[fastapi-on-events]  # flagged\n"
             ),
+            fixed="from fastapi import FastAPI\napp = FastAPI()\n",
         ),
     )
     clean = (
@@ -107,8 +110,9 @@ def _on_line(finding: Finding, line: int) -> bool:
 
 def unused(
     comments: FileSuppressions, findings: Iterable[Finding], active: frozenset[str]
-) -> list[tuple[Suppression, str]]:
-    """(suppression, message) for each suppression, or id in it, that silences nothing.
+) -> list[tuple[Suppression, str, set[str]]]:
+    """(suppression, message, ids to drop) for each suppression, or id in it, that
+    silences nothing (no ids: the whole comment).
 
     `findings` are all the file's findings before suppression; `active` the codes of the
     rules that ran on the file.
@@ -116,14 +120,16 @@ def unused(
     from backend_expert.rules import rule_by_id
 
     findings = list(findings)
-    out: list[tuple[Suppression, str]] = []
+    out: list[tuple[Suppression, str, set[str]]] = []
     for line in sorted(comments.by_line):
         here = [f for f in findings if _on_line(f, line)]
         for suppression in comments.by_line[line]:
             ids = _ids_to_judge(suppression)
             if ids is None:
                 if not here:
-                    out.append((suppression, "`# bex: ignore` silences nothing on this line"))
+                    out.append(
+                        (suppression, "`# bex: ignore` silences nothing on this line", set())
+                    )
                 continue
             idle, unknown = [], []
             for identifier in ids:
@@ -135,7 +141,8 @@ def unused(
                 elif rule.code in active and not any(identifier in (f.code, f.slug) for f in here):
                     idle.append(identifier)
             if idle or unknown:
-                out.append((suppression, _message(suppression, idle, unknown)))
+                message = _message(suppression, idle, unknown)
+                out.append((suppression, message, {*idle, *unknown}))
     return out
 
 
@@ -169,7 +176,9 @@ def unused_findings(
     assert rule is not None
     lines = text.splitlines()
     out = []
-    for suppression, message in found:
+    from backend_expert.rules.core._suppression_fix import removal_fix
+
+    for suppression, message, drop in found:
         line = lines[suppression.line - 1] if suppression.line <= len(lines) else ""
         marker = line.lower().find("bex:" if suppression.kind == "bex" else "noqa")
         column = max(0, line.rfind("#", 0, max(marker, 0))) + 1
@@ -186,6 +195,7 @@ def unused_findings(
                 end_line=suppression.line,
                 end_column=max(column, len(line.rstrip()) + 1),
                 message=message,
+                fix=removal_fix(suppression.line, line, suppression, drop),
                 docs=rule.docs_url,
             )
         )
