@@ -58,9 +58,15 @@ def _snapshot_of_this_repository(into: Path) -> str:
     return _git("rev-parse", "HEAD", cwd=into)
 
 
-@pytest.mark.slow
-def test_pre_commit_runs_the_bex_hook(tmp_path):
-    pytest.importorskip("pre_commit")
+def _has_fix_option() -> bool:
+    from click.testing import CliRunner
+
+    from backend_expert.cli import main
+
+    return "--fix" in CliRunner().invoke(main, ["check", "--help"]).output
+
+
+def _project_with_hook(tmp_path: Path, hook: str, text: str) -> Path:
     source = tmp_path / "bex-source"
     source.mkdir()
     rev = _snapshot_of_this_repository(source)
@@ -68,31 +74,53 @@ def test_pre_commit_runs_the_bex_hook(tmp_path):
     (project / "svc").mkdir(parents=True)
     (project / "pyproject.toml").write_text("[project]\nname = 'demo'\n")
     (project / ".pre-commit-config.yaml").write_text(
-        f"repos:\n  - repo: {source}\n    rev: {rev}\n    hooks:\n      - id: bex\n"
+        f"repos:\n  - repo: {source}\n    rev: {rev}\n    hooks:\n      - id: {hook}\n"
     )
-    (project / "svc" / "main.py").write_text(BAD)
+    (project / "svc" / "main.py").write_text(text)
     _git("init", "-q", cwd=project)
     _git("add", "-A", cwd=project)
-    env = {**os.environ, **GIT_ENV, "PRE_COMMIT_HOME": str(tmp_path / "cache"), "NO_COLOR": "1"}
+    return project
 
-    def pre_commit() -> subprocess.CompletedProcess:
-        return subprocess.run(
-            [sys.executable, "-m", "pre_commit", "run", "--all-files", "--color", "never"],
-            cwd=project,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=600,
-        )
 
-    failed = pre_commit()
+def _pre_commit(project: Path, home: Path) -> subprocess.CompletedProcess:
+    env = {**os.environ, **GIT_ENV, "PRE_COMMIT_HOME": str(home), "NO_COLOR": "1"}
+    return subprocess.run(
+        [sys.executable, "-m", "pre_commit", "run", "--all-files", "--color", "never"],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+
+
+@pytest.mark.slow
+def test_pre_commit_runs_the_bex_hook(tmp_path):
+    pytest.importorskip("pre_commit")
+    project = _project_with_hook(tmp_path, "bex", BAD)
+    failed = _pre_commit(project, tmp_path / "cache")
     assert failed.returncode == 1, failed.stdout + failed.stderr
     assert "BEX101" in failed.stdout and "svc/main.py" in failed.stdout
     (project / "svc" / "main.py").write_text(GOOD)
     _git("add", "-A", cwd=project)
-    passed = pre_commit()
+    passed = _pre_commit(project, tmp_path / "cache")
     assert passed.returncode == 0, passed.stdout + passed.stderr
     assert "Passed" in passed.stdout
+
+
+@pytest.mark.slow
+def test_pre_commit_bex_fix_hook_fixes_the_file(tmp_path):
+    pytest.importorskip("pre_commit")
+    if not _has_fix_option():
+        pytest.skip("`bex check --fix` is not part of this build")
+    fixable = GOOD + "x = 1  # bex: ignore[fastapi-on-event]\n"  # BEX004, with a safe fix
+    project = _project_with_hook(tmp_path, "bex-fix", fixable)
+    first = _pre_commit(project, tmp_path / "cache")
+    assert first.returncode == 1, first.stdout + first.stderr  # files were modified
+    assert (project / "svc" / "main.py").read_text() == GOOD + "x = 1\n"
+    _git("add", "-A", cwd=project)
+    second = _pre_commit(project, tmp_path / "cache")
+    assert second.returncode == 0, second.stdout + second.stderr
 
 
 def test_force_exclude_applies_the_configuration_to_named_files(write_project):
