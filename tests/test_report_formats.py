@@ -216,3 +216,21 @@ def test_markdown_summary_and_table():
 
 def test_markdown_clean_run():
     assert "**No findings**" in render("markdown", run_sources({"ok.py": "x = 1\n"}))
+
+
+def test_paths_are_relative_to_the_repository_when_the_project_is_a_subfolder(write_project):
+    from backend_expert.engine import run
+
+    root = write_project(
+        {"backend/pyproject.toml": "[project]\nname = 'api'\n", "backend/svc/app.py": FASTAPI},
+        pyproject=None,
+    )
+    (root / ".git").mkdir()
+    result = run([root / "backend"], use_cache=False)
+    assert [f.path for f in result.findings] == ["svc/app.py"]  # bex's own paths: project root
+    location = json.loads(render("sarif", result))["runs"][0]["results"][0]["locations"][0]
+    assert location["physicalLocation"]["artifactLocation"]["uri"] == "backend/svc/app.py"
+    assert render("github", result).startswith("::warning file=backend/svc/app.py,")
+    assert json.loads(render("gitlab", result))[0]["location"]["path"] == "backend/svc/app.py"
+    base = json.loads(render("sarif", result))["runs"][0]["originalUriBaseIds"]["%SRCROOT%"]
+    assert base["uri"] == root.as_uri() + "/"

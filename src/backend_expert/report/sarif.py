@@ -10,6 +10,7 @@ edits elsewhere in the file instead of being closed and reopened.
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from urllib.parse import quote
 
 from backend_expert import __version__
@@ -69,6 +70,8 @@ def _region(line: int, column: int, end_line: int, end_column: int) -> dict:
 
 
 def _artifact(uri: str) -> dict:
+    if uri.startswith("/"):  # a file outside the project root: an absolute URI
+        return {"uri": Path(uri).as_uri()}
     return {"uri": quote(uri), "uriBaseId": SRCROOT}
 
 
