@@ -181,3 +181,12 @@ def test_show_suppressed_in_sarif_marks_results(write_project):
     )
     [found] = json.loads(result.stdout)["runs"][0]["results"]
     assert found["suppressions"] == [{"kind": "inSource", "justification": "JIRA-12"}]
+
+
+def test_update_forgets_entries_of_deleted_files(legacy):
+    (legacy / "svc/extra.py").write_text(ON_EVENT)
+    bex("baseline", str(legacy), "--no-cache")
+    (legacy / "svc/extra.py").unlink()
+    result = bex("baseline", str(legacy), "--no-cache", "--update")
+    assert "1 dropped" in result.output
+    assert [e["path"] for e in entries(legacy)] == ["svc/main.py"]

@@ -16,6 +16,18 @@ from backend_expert.findings import Finding
 from backend_expert.fingerprint import fingerprints, source_lines
 from backend_expert.report._ci import repo_path, rule_of
 
+# Code Climate's fixed category names (GitLab ignores them; other readers check them).
+CATEGORY = {
+    "security": "Security",
+    "performance": "Performance",
+    "deprecation": "Compatibility",
+    "modernization": "Compatibility",
+    "architecture": "Complexity",
+    "design": "Clarity",
+    "maintainability": "Clarity",
+    "suppression": "Style",
+}
+
 
 def severity(finding: Finding) -> str:
     """bex severity (and security score) to GitLab's info/minor/major/critical/blocker."""
@@ -41,7 +53,7 @@ def issue(finding: Finding, path: str, fingerprint: str) -> dict:
         "check_name": finding.code,
         "fingerprint": unique,
         "severity": severity(finding),
-        "categories": [finding.category],
+        "categories": [CATEGORY.get(finding.category, "Bug Risk")],
         "location": {
             "path": path,
             "lines": {"begin": max(1, finding.line), "end": max(1, finding.line, finding.end_line)},
