@@ -62,10 +62,13 @@ def test_sarif_is_valid_against_the_official_schema(validator):
     finding = result.findings[0]
     fix = Fix("use a lifespan", (Edit(4, 1, 4, 5, "x"),), Applicability.UNSAFE)
     result.findings[0] = replace(finding, fix=fix)  # a finding with a fix, as --fix rules make
+    result.warnings.append("missing.py: no such file or directory")
     log = json.loads(render("sarif", result))
     validator.validate(log)
     assert {r["ruleId"] for r in log["runs"][0]["results"]} == {"BEX101", "BEX701"}
     assert log["runs"][0]["results"][0]["fixes"][0]["artifactChanges"][0]["replacements"]
+    [notification] = log["runs"][0]["invocations"][0]["toolExecutionNotifications"]
+    assert notification["message"]["text"].startswith("missing.py")
 
 
 def test_sarif_empty_run_is_valid(validator):

@@ -148,6 +148,15 @@ def sarif_log(result: RunResult, include_suppressed: bool = False) -> dict:
         },
         "columnKind": "unicodeCodePoints",
         "results": results,
+        "invocations": [
+            {
+                "executionSuccessful": True,
+                "toolExecutionNotifications": [
+                    {"level": "warning", "message": {"text": warning}}
+                    for warning in result.warnings
+                ],
+            }
+        ],
     }
     if result.root is not None:
         root_uri = result.root.absolute().as_uri().rstrip("/") + "/"
