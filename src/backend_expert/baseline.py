@@ -213,6 +213,7 @@ def command(
             f"  {change.not_added} new finding(s) not added (--update only drops entries); "
             "fix them, or accept them with `bex baseline`."
         )
+    lines += [f"  warning: {warning}" for warning in result.warnings]
     skipped = sum(1 for f in result.findings if f.code in NEVER_BASELINED)
     if skipped:
         lines.append(f"  {skipped} syntax/read/internal error(s) are never baselined.")
