@@ -72,8 +72,11 @@ def collect_sqlalchemy_facts(
     want_declared = text is None or "declared_attr" in text
     want_sessions = text is None or "ession" in text
     for stmt in tree.body:
-        if isinstance(stmt, ast.ClassDef) and want_declared and imports:
-            declared.extend(_declared(stmt, collector))
+        if isinstance(stmt, ast.ClassDef):
+            if want_declared and imports:
+                declared.extend(_declared(stmt, collector))
+            if want_sessions:
+                sessions.extend(_callable_factory(stmt, collector))
         elif isinstance(stmt, (ast.Assign, ast.AnnAssign)) and imports:
             factories.extend(_factory(stmt, collector))
         elif isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)) and want_sessions:
@@ -189,3 +192,24 @@ def _session_source(
     ):
         return None
     return how, callee
+
+
+SESSION_CLASS_NAMES = frozenset({"Session", "AsyncSession"})
+
+
+def _callable_factory(node: ast.ClassDef, collector: _FactCollector) -> list[tuple[str, str, str]]:
+    """`def __call__(self) -> AbstractAsyncContextManager[AsyncSession]`: instances of the class
+    are session factories (`async with db() as session`)."""
+    for stmt in node.body:
+        if (
+            isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef))
+            and stmt.name == "__call__"
+            and stmt.returns is not None
+        ):
+            for inner in ast.walk(stmt.returns):
+                if isinstance(inner, (ast.Name, ast.Attribute)):
+                    name = inner.id if isinstance(inner, ast.Name) else inner.attr
+                    qualified = collector.qualify(inner)
+                    if name in SESSION_CLASS_NAMES and qualified:
+                        return [(f"{node.name}.__call__", "context", qualified)]
+    return []

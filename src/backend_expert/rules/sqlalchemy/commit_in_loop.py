@@ -10,7 +10,7 @@ from backend_expert.rules.base import Example, Explanation, Rule, visit
 from backend_expert.rules.sqlalchemy._loading import Loaded, Result, Statement, loading
 from backend_expert.rules.sqlalchemy._orm import enclosing_loop, session_kind, skipped_path
 
-WRITES = frozenset({"add", "add_all", "merge", "delete", "execute"})
+WRITES = frozenset({"add", "add_all", "merge", "delete"})
 
 
 def _same_receiver(a: ast.AST, b: ast.AST) -> bool:
@@ -32,7 +32,7 @@ class CommitInLoop(Rule):
             "Flags `session.commit()` (also awaited, also Flask-SQLAlchemy's `db.session`) "
             "directly in the body of a `for` loop that iterates over rows loaded by the "
             "session, or that writes through the same session (`add`, `merge`, `delete`, "
-            "`execute`) before committing. Commits under an `if` (batching every N rows) or "
+            "before committing (a statement per chunk is batching, not reported). Commits under an `if` (batching every N rows) or "
             "inside `try` (deliberate per-row error isolation) are not reported."
         ),
         why=(
