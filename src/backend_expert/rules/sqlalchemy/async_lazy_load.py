@@ -60,6 +60,7 @@ class AsyncLazyLoad(Rule):
     code = "BEX304"
     slug = "sqlalchemy-async-lazy-load"
     pack = "sqlalchemy"
+    skip_tests = True
     severity = Severity.ERROR
     category = "correctness"
     frameworks = ("sqlalchemy", "sqlmodel")

@@ -188,6 +188,7 @@ class LegacyColumn(Rule):
     code = "BEX302"
     slug = "sqlalchemy-legacy-column"
     pack = "sqlalchemy"
+    skip_tests = True
     severity = Severity.INFO
     category = "modernization"
     frameworks = ("sqlalchemy", "flask_sqlalchemy")

@@ -51,6 +51,7 @@ class NPlusOne(Rule):
     code = "BEX305"
     slug = "sqlalchemy-n-plus-one"
     pack = "sqlalchemy"
+    skip_tests = True
     severity = Severity.WARNING
     category = "performance"
     frameworks = ("sqlalchemy", "sqlmodel", "flask_sqlalchemy")
