@@ -176,7 +176,7 @@ class RouteTable:
         if self.kind(resolved) == "app" or depth > 8:
             return [(prefix, deps, True)]
         chains = []
-        for include in self.includes.get(resolved, ()):
+        for include in self.includes_of(resolved):
             here = ([include.prefix] if include.prefix else []) + prefix
             extra = list(include.dependencies) + deps
             if not include.receiver:  # included into an app built inside a factory function
@@ -185,6 +185,21 @@ class RouteTable:
             for outer, outer_deps, known in self.mounts(include.receiver, depth + 1):
                 chains.append((outer + here, outer_deps + extra, known))
         return chains or [(prefix, deps, False)]
+
+    def includes_of(self, router: str) -> list:
+        """The `include_router` calls of a router. When the module name bex gave the router's
+        file differs from its import path (directories without `__init__.py`), the import path
+        is matched against the file's path."""
+        found = self.includes.get(router)
+        if found is not None or router not in self.objects:
+            return found or []
+        dotted = "." + self.objects[router][0].removesuffix(".py").replace("/", ".")
+        name = router.rpartition(".")[2]
+        for key, includes in self.includes.items():
+            module, _, last = key.rpartition(".")
+            if last == name and module and dotted.endswith("." + module):
+                return includes
+        return []
 
     # --- dependencies ----------------------------------------------------------------------
 

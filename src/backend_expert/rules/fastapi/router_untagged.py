@@ -136,8 +136,15 @@ app.include_router(router)
             own = routes.get(name, [])
             if obj.prefix or obj.tags or not own or all(r.tags for r in own):
                 continue
-            if any(i.prefix or i.tags for i in table.includes.get(name, ())):
-                continue
+            includes = table.includes_of(name)
+            if not includes or any(i.prefix or i.tags for i in includes):
+                continue  # mounted where bex cannot see, or given a prefix/tags there
+            if any(
+                i.receiver and project.resolve(i.receiver) == name
+                for v in table.includes.values()
+                for i in v
+            ):
+                continue  # an aggregating router: its children carry the prefixes
             yield Finding(
                 code=self.code,
                 slug=self.slug,
