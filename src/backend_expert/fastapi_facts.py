@@ -228,6 +228,12 @@ def _keywords(call: ast.Call) -> dict[str, ast.expr]:
     return {kw.arg: kw.value for kw in call.keywords if kw.arg}
 
 
+def _hidden_or_tagged(kw: dict[str, ast.expr]) -> bool:
+    """`tags=` given, or `include_in_schema=False` (nothing to group in the API docs)."""
+    hidden = kw.get("include_in_schema")
+    return "tags" in kw or (isinstance(hidden, ast.Constant) and hidden.value is False)
+
+
 def _prefix(node: ast.AST | None) -> str | None:
     """A literal prefix as written, another expression as `{expr}`, None when absent."""
     if node is None:
@@ -289,7 +295,7 @@ def _assignment(names, value, reader: _Reader, objects: list, aliases: list) -> 
                         name,
                         callee,
                         _prefix(kw.get("prefix")),
-                        "tags" in kw,
+                        _hidden_or_tagged(kw),
                         reader.dependency_list(kw.get("dependencies")),
                         value.lineno,
                     )
@@ -326,7 +332,7 @@ def _routes(function, reader: _Reader, deps: tuple[Dependency, ...]) -> list[Rou
                 path,
                 reader.render(kw["response_model"]) if "response_model" in kw else None,
                 reader.render(function.returns),
-                "tags" in kw,
+                _hidden_or_tagged(kw),
                 deps + reader.dependency_list(kw.get("dependencies")),
                 _calls(function, reader),
                 isinstance(function, ast.AsyncFunctionDef),
@@ -375,7 +381,7 @@ def _includes(tree: ast.Module, reader: _Reader, text: str | None):
                 reader.qualify(node.func.value) if head in module_names else "",
                 reader.qualify(node.args[0]),
                 _prefix(kw.get("prefix")),
-                "tags" in kw,
+                _hidden_or_tagged(kw),
                 reader.dependency_list(kw.get("dependencies")),
                 node.lineno,
             )

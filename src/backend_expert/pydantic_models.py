@@ -8,6 +8,8 @@ layer are not v2 models: their `.dict()` is the right spelling.
 from __future__ import annotations
 
 import ast
+import re
+from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 
 from backend_expert.index import Project
@@ -151,3 +153,86 @@ def class_kind(node: ast.ClassDef, ctx: FileContext) -> str | None:
         if resolved in MODEL_BASES or is_model(project, resolved):
             kind = "model"
     return kind
+
+
+# --- Pydantic 1 pinned next to the file (monorepos declare dependencies per sub-project) ------
+
+DEPENDENCY_FILES = (
+    "requirements.txt",
+    "requirements.in",
+    "pyproject.toml",
+    "setup.py",
+    "setup.cfg",
+    "Pipfile",
+    "poetry.lock",
+    "uv.lock",
+)
+REQUIREMENT = re.compile(r"""(?im)^[\s"']*pydantic\s*(?:\[[^\]]*\])?\s*([<>=~!][^;#\n"',]*)""")
+LOCKED = re.compile(r'(?m)^name = "pydantic"\s*\nversion = "(\d+)\.')
+FASTAPI = re.compile(r"""(?im)^[\s"']*fastapi\s*(?:\[[^\]]*\])?\s*([<>=~!][^;#\n"',]*)""")
+SETUP = re.compile(r"""["']pydantic\s*(?:\[[^\]]*\])?\s*([<>=~!][^"';]*)["']""")
+
+
+def v1_pinned(ctx: FileContext, path: str | None = None) -> bool:
+    """True when the closest dependency file above this file (or `path`) that names pydantic
+    keeps it below 2 (`pydantic==1.10.7`, `pydantic<2`, FastAPI before 0.100, a 1.x lock)."""
+    project = ctx.project
+    path = path or ctx.path
+    if not (Path(project.root) / path).is_file():
+        return False  # sources checked in memory: nothing on disk describes them
+    cache = project.__dict__.setdefault("_bex_pydantic_pins", {})
+    directory = PurePosixPath(path).parent
+    chain = [directory, *directory.parents]
+    for folder in chain:
+        key = str(folder)
+        if key not in cache:
+            cache[key] = _pin_in(Path(project.root) / key)
+        if cache[key] is not None:
+            return cache[key]
+    return False
+
+
+def _pin_in(folder: Path) -> bool | None:
+    """None: no file here names pydantic; else whether it is held below 2."""
+    try:
+        names = [p for p in folder.iterdir() if p.is_file() and _dependency_file(p.name)]
+    except OSError:
+        return None
+    found: bool | None = None
+    for path in sorted(names):
+        try:
+            text = path.read_text(errors="replace")[:200_000]
+        except OSError:
+            continue
+        if path.name.endswith(".lock"):
+            locked = LOCKED.search(text)
+            if locked:
+                return locked.group(1) == "1"
+            continue
+        for match in (*REQUIREMENT.finditer(text), *SETUP.finditer(text)):
+            below = _below_two(match.group(1))
+            if below is not None:
+                found = found or below
+        for match in FASTAPI.finditer(text):  # FastAPI before 0.100 requires Pydantic 1
+            if _below(match.group(1), ("0.100", "0.110", "1.0")):
+                found = True
+    return found
+
+
+def _dependency_file(name: str) -> bool:
+    return name in DEPENDENCY_FILES or (name.startswith("requirements") and name.endswith(".txt"))
+
+
+def _below_two(spec: str) -> bool | None:
+    return _below(spec, ("2.0", "2.5", "2.11", "3.0"))
+
+
+def _below(spec: str, probes: tuple[str, ...]) -> bool | None:
+    """True when the specifier admits none of the probe versions (None: unreadable)."""
+    from packaging.specifiers import InvalidSpecifier, SpecifierSet
+
+    try:
+        specifiers = SpecifierSet(spec.strip().replace(" ", ""))
+    except InvalidSpecifier:
+        return None
+    return not any(specifiers.contains(v, prereleases=True) for v in probes)

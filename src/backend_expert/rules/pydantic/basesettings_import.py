@@ -7,6 +7,7 @@ import ast
 from backend_expert.check import FileContext
 from backend_expert.edits import span
 from backend_expert.findings import Applicability, Fix, Severity
+from backend_expert.pydantic_models import v1_pinned
 from backend_expert.rules.base import Example, Explanation, Rule, visit
 
 
@@ -80,6 +81,8 @@ class Settings(BaseSettings):
             return
         moved = [a for a in node.names if a.name == "BaseSettings"]
         if not moved:
+            return
+        if v1_pinned(ctx):
             return
         ctx.report(
             node,

@@ -7,7 +7,7 @@ import ast
 from backend_expert.check import FileContext
 from backend_expert.edits import add_import, indentation, span, text_of
 from backend_expert.findings import Applicability, Fix, Severity
-from backend_expert.pydantic_models import class_kind
+from backend_expert.pydantic_models import class_kind, v1_pinned
 from backend_expert.rules.base import Example, Explanation, Rule, visit
 
 RENAMED = {
@@ -215,6 +215,8 @@ class UserOut(BaseModel):
             return
         kind = class_kind(node, ctx)
         if kind is None:
+            return
+        if v1_pinned(ctx):
             return
         factory = "SettingsConfigDict" if kind == "settings" else "ConfigDict"
         fix = self._fix(node, config, factory, ctx)

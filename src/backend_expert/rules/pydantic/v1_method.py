@@ -7,7 +7,7 @@ import ast
 from backend_expert.check import FileContext
 from backend_expert.edits import span, text_of
 from backend_expert.findings import Applicability, Edit, Fix, Severity
-from backend_expert.pydantic_models import defines, model_of
+from backend_expert.pydantic_models import defines, model_of, v1_pinned
 from backend_expert.rules.base import Example, Explanation, Rule, visit
 
 # v1 name -> (v2 name, called on the class (True) or an instance (False), keywords kept as is)
@@ -186,6 +186,9 @@ def dump(item: Item) -> dict:
             return
         klass = found[0]
         if defines(ctx.project, klass, func.attr):
+            return
+        defined_in = ctx.project.modules.get(klass.rpartition(".")[0])
+        if v1_pinned(ctx) or (defined_in is not None and v1_pinned(ctx, defined_in.path)):
             return
         model = klass.rpartition(".")[2]
         shown = f"{model}.{new}()" if on_class else f".{new}()"
