@@ -234,6 +234,8 @@ class RouteTable:
         last = resolved.rpartition(".")[2]
         if last in SECURITY_SCHEMES or auth_named(resolved):
             return True
+        if resolved.startswith(("fastapi.", "starlette.")):
+            return False  # the framework's own helpers (forms, requests) guard nothing
         callee = project.assigned_call(resolved)  # `scheme = OAuth2PasswordBearer(...)`
         klass = callee or resolved
         if project.class_facts(klass) is not None:
