@@ -214,7 +214,7 @@ def _pin_in(folder: Path) -> bool | None:
             if below is not None:
                 found = found or below
         for match in FASTAPI.finditer(text):  # FastAPI before 0.100 requires Pydantic 1
-            if _below(match.group(1), ("0.100", "0.110", "1.0")):
+            if _below(match.group(1), "0.100"):
                 found = True
     return found
 
@@ -224,15 +224,24 @@ def _dependency_file(name: str) -> bool:
 
 
 def _below_two(spec: str) -> bool | None:
-    return _below(spec, ("2.0", "2.5", "2.11", "3.0"))
+    return _below(spec, "2")
 
 
-def _below(spec: str, probes: tuple[str, ...]) -> bool | None:
-    """True when the specifier admits none of the probe versions (None: unreadable)."""
+def _below(spec: str, limit: str) -> bool | None:
+    """True when the specifier holds the library below `limit` (`==1.10.7`, `<2`, `~=1.10`);
+    None when it cannot be read."""
     from packaging.specifiers import InvalidSpecifier, SpecifierSet
+    from packaging.version import InvalidVersion, Version
 
     try:
         specifiers = SpecifierSet(spec.strip().replace(" ", ""))
-    except InvalidSpecifier:
+        ceiling = Version(limit)
+        for item in specifiers:
+            version = Version(item.version.rstrip(".*"))
+            if item.operator in ("==", "===", "~=", "<=") and version < ceiling:
+                return True
+            if item.operator == "<" and version <= ceiling:
+                return True
+    except (InvalidSpecifier, InvalidVersion):
         return None
-    return not any(specifiers.contains(v, prereleases=True) for v in probes)
+    return False
