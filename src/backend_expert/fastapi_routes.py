@@ -117,10 +117,11 @@ class Route:
 
 
 def fastapi_facts(project: Project) -> Iterator[tuple[str, str, FastAPIFacts]]:
-    """(module, path, facts) of every module with FastAPI facts."""
+    """(module, path, facts) of every non-test module with FastAPI facts (tests mount routers
+    into throwaway apps: their `include_router` calls say nothing about the real app)."""
     for module, facts in project.modules.items():
         found = getattr(facts, "fastapi", None)
-        if found:
+        if found and not facts.is_test:
             yield module, facts.path, found
 
 
