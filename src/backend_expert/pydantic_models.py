@@ -245,3 +245,20 @@ def _below(spec: str, limit: str) -> bool | None:
     except (InvalidSpecifier, InvalidVersion):
         return None
     return False
+
+
+VERSION_WORDS = re.compile(r"version|pydantic|v1|v2|hasattr|model_dump|model_validate", re.I)
+COMPAT_ERRORS = frozenset({"builtins.AttributeError", "builtins.ImportError", "builtins.TypeError"})
+
+
+def in_compat_branch(ctx: FileContext) -> bool:
+    """True inside code written for both Pydantic versions: a branch on the version (or on
+    `hasattr(x, "model_dump")`), or a handler of the AttributeError the v2 name raises on v1."""
+    for node in reversed(ctx.ancestors):
+        if isinstance(node, (ast.If, ast.IfExp)) and VERSION_WORDS.search(ast.unparse(node.test)):
+            return True
+        if isinstance(node, ast.ExceptHandler) and node.type is not None:
+            types = node.type.elts if isinstance(node.type, ast.Tuple) else [node.type]
+            if any(ctx.qualname(t) in COMPAT_ERRORS for t in types):
+                return True
+    return False

@@ -7,7 +7,7 @@ import ast
 from backend_expert.check import FileContext
 from backend_expert.edits import span, text_of
 from backend_expert.findings import Applicability, Edit, Fix, Severity
-from backend_expert.pydantic_models import defines, model_of, v1_pinned
+from backend_expert.pydantic_models import defines, in_compat_branch, model_of, v1_pinned
 from backend_expert.rules.base import Example, Explanation, Rule, visit
 
 # v1 name -> (v2 name, called on the class (True) or an instance (False), keywords kept as is)
@@ -159,6 +159,33 @@ def dump(item: Legacy) -> dict:
 """,
         ),
         Example(
+            title="near miss: code written for both Pydantic versions",
+            code="""\
+import pydantic
+from pydantic import BaseModel
+
+PYDANTIC_V2 = pydantic.VERSION.startswith("2")
+
+
+class Item(BaseModel):
+    name: str
+
+
+def dump(item: Item) -> dict:
+    if PYDANTIC_V2:
+        return item.model_dump()
+    else:
+        return item.dict()
+
+
+def load(data: dict) -> Item:
+    try:
+        return Item.model_validate(data)
+    except AttributeError:
+        return Item.parse_obj(data)
+""",
+        ),
+        Example(
             title="near miss: the project pins pydantic 1",
             code="""\
 from pydantic import BaseModel
@@ -183,6 +210,8 @@ def dump(item: Item) -> dict:
         new, on_class = RENAMES[func.attr]
         found = model_of(func.value, ctx)
         if found is None or found[1] == on_class:
+            return
+        if in_compat_branch(ctx):
             return
         klass = found[0]
         if defines(ctx.project, klass, func.attr):
