@@ -124,6 +124,26 @@ def to_payload(user: UserOut, row) -> dict:
 """,
             },
         ),
+        Example(
+            title="items of a list of models: a parameter and a project function's result",
+            code="""\
+from pydantic import BaseModel
+
+
+class Row(BaseModel):
+    id: int
+
+
+def fetch_rows() -> list[Row]:
+    return []
+
+
+def export(rows: list[Row]) -> list:
+    for row in rows:
+        print(row.json())  # flagged
+    return [r.dict() for r in fetch_rows()]  # flagged
+""",
+        ),
     )
     clean = (
         Example(
