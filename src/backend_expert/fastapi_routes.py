@@ -110,6 +110,22 @@ class Route:
     def method(self) -> str:
         return self.methods[0] if self.methods else "GET"
 
+    def to_dict(self) -> dict:
+        """A JSON-ready row for a route inventory."""
+        return {
+            "methods": list(self.methods),
+            "path": self.path,
+            "handler": self.handler,
+            "file": self.file,
+            "line": self.line,
+            "auth": self.auth,
+            "response_model": self.response_model,
+            "returns": self.returns,
+            "router": self.router,
+            "mounted": self.mounted,
+            "dependencies": list(self.dependencies),
+        }
+
     @property
     def has_schema(self) -> bool:
         """A `response_model` or a return annotation filters what is sent back."""
