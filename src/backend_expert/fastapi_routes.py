@@ -67,8 +67,14 @@ AUTH_TOKENS = frozenset(
         "secured",
         "admin",
         "scopes",
+        "tokens",
+        "guard",
+        "policy",
+        "acl",
+        "rbac",
     }
 )
+NOT_AUTH = frozenset({"author", "authors", "authored", "authorship", "authoring"})
 CURRENT_WHAT = frozenset(
     {"user", "account", "member", "principal", "actor", "identity", "superuser", "admin", "org"}
 )
@@ -86,8 +92,8 @@ def auth_named(qualname: str) -> bool:
     tokens = name_tokens(qualname.rpartition(".")[2])
     if "form" in tokens:  # OAuth2PasswordRequestForm: the login form, not a guard
         return False
-    if any(t in AUTH_TOKENS for t in tokens):
-        return True
+    if any(t in AUTH_TOKENS or (t.startswith("auth") and t not in NOT_AUTH) for t in tokens):
+        return True  # auth, authn, authz, authenticator, authorize... (not author, authored)
     return "current" in tokens and any(t in CURRENT_WHAT for t in tokens)
 
 
