@@ -149,6 +149,43 @@ async def feed(session: AsyncSession):
 """,
             },
         ),
+        Example(
+            title="a session from a project's session-factory class, in a worker method",
+            files={
+                "app/__init__.py": "",
+                "app/models.py": MODELS,
+                "app/db.py": """\
+from contextlib import AbstractAsyncContextManager
+from typing import Callable
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+
+class DbSessionFactory:
+    def __init__(self, db: Callable[[], AbstractAsyncContextManager[AsyncSession]]) -> None:
+        self._db = db
+
+    def __call__(self) -> AbstractAsyncContextManager[AsyncSession]:
+        return self._db()
+""",
+                "app/worker.py": """\
+from sqlalchemy import select
+
+from app.db import DbSessionFactory
+from app.models import User
+
+
+class Mailer:
+    def __init__(self, db: DbSessionFactory) -> None:
+        self._db = db
+
+    async def digest(self) -> int:
+        async with self._db() as session:
+            users = await session.scalars(select(User).where(User.id > 0))
+            return sum(len(user.posts) for user in users)  # flagged
+""",
+            },
+        ),
     )
     clean = (
         Example(
