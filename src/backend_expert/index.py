@@ -21,6 +21,7 @@ from backend_expert.discover import IMPORTS, declared_frameworks
 
 if TYPE_CHECKING:
     from backend_expert.django_web import WebFacts
+    from backend_expert.fastapi_facts import FastAPIFacts
     from backend_expert.sqlalchemy_facts import SqlaFacts
 
 
@@ -92,6 +93,8 @@ class ModuleFacts:
     lookups: dict[tuple[str, str], int] = field(default_factory=dict)
     # Django web facts (settings operations, URL wiring, request functions): django_web.py.
     django_web: WebFacts | None = None
+    # FastAPI routers, routes, include_router calls, dependencies: fastapi_facts.py.
+    fastapi: FastAPIFacts | None = None
     # SQLAlchemy facts (declared_attr members, session factories, session dependencies).
     sqlalchemy: SqlaFacts | None = None
 
@@ -132,6 +135,7 @@ class ModuleFacts:
             sorted(self.call_args.items()),
             self.django_web.key() if self.django_web else None,
             sorted(self.lookups.items()),
+            self.fastapi.key() if self.fastapi else None,
             self.sqlalchemy.key() if self.sqlalchemy else None,
         )
         return hashlib.blake2b(repr(canonical).encode(), digest_size=16).hexdigest()
@@ -320,6 +324,9 @@ def collect_facts(
     from backend_expert.django_web import collect_web_facts  # imports this module
 
     facts.django_web = collect_web_facts(tree, rel_path, collector)
+    from backend_expert.fastapi_facts import collect_fastapi_facts
+
+    facts.fastapi = collect_fastapi_facts(tree, collector, text)
     from backend_expert.sqlalchemy_facts import collect_sqlalchemy_facts
 
     facts.sqlalchemy = collect_sqlalchemy_facts(tree, collector, text)
