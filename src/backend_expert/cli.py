@@ -241,3 +241,25 @@ def explain(rule_id: str | None, everything: bool) -> None:
         Console().print(Markdown(text))
     else:
         click.echo(text, nl=False)
+
+
+def _needs_extra(extra: str, error: ImportError, modules: tuple[str, ...]) -> ConfigError:
+    """A clear message when an optional dependency of a command is not installed."""
+    missing = (error.name or "").partition(".")[0]
+    if missing not in modules:
+        raise error
+    return ConfigError(
+        f"`bex {extra}` needs the optional `{missing}` package: "
+        f"pip install 'backend-expert[{extra}]'"
+    )
+
+
+@main.command()
+@click.option("--no-cache", is_flag=True, help="Build the project model without the cache.")
+def lsp(no_cache: bool) -> None:
+    """Run the language server (LSP over stdio) for editors."""
+    try:
+        from backend_expert.lsp import serve
+    except ImportError as error:
+        raise _needs_extra("lsp", error, ("pygls", "lsprotocol")) from None
+    serve(use_cache=not no_cache)
