@@ -72,10 +72,16 @@ def main() -> None:
         project.check_text(rel, text)  # the first open
         body = measure(project, rel, text, args.runs, grow=False)
         grown = measure(project, rel, text, max(args.runs // 3, 3), grow=True)
-    print(f"project: {root} ({len(project.facts)} modules), file: {rel} ({len(text.splitlines())} lines)")
+    print(
+        f"project: {root} ({len(project.facts)} modules), file: {rel} ({len(text.splitlines())} lines)"
+    )
     print(f"model built cold in {built:.0f} ms")
-    print(f"re-check after a body edit:     median {statistics.median(body):.1f} ms over {len(body)} runs")
-    print(f"re-check after a new function:  median {statistics.median(grown):.1f} ms over {len(grown)} runs")
+    print(
+        f"re-check after a body edit:     median {statistics.median(body):.1f} ms over {len(body)} runs"
+    )
+    print(
+        f"re-check after a new function:  median {statistics.median(grown):.1f} ms over {len(grown)} runs"
+    )
 
 
 if __name__ == "__main__":

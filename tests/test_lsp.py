@@ -9,12 +9,12 @@ from pathlib import Path
 import pytest
 
 pytest.importorskip("pygls")
-from lsprotocol import types as lsp  # noqa: E402
-from pytest_lsp import client_capabilities  # noqa: E402
-from pytest_lsp.client import make_test_lsp_client  # noqa: E402
+from lsprotocol import types as lsp
+from pytest_lsp import client_capabilities
+from pytest_lsp.client import make_test_lsp_client
 
-from backend_expert.rules import rule_by_id  # noqa: E402
-from backend_expert.rules.base import MARKER  # noqa: E402
+from backend_expert.rules import rule_by_id
+from backend_expert.rules.base import MARKER
 
 pytestmark = pytest.mark.slow
 
@@ -22,16 +22,18 @@ pytestmark = pytest.mark.slow
 def _blog_project(write_project) -> Path:
     """The Django example of BEX403 (models in one file, the view in another)."""
     rule = rule_by_id("BEX403")
-    files = {
-        path: text.replace(f"  {MARKER}", "") for path, text in rule.fire[0].sources().items()
-    }
-    return write_project(files, pyproject="[project]\nname = 'blog'\ndependencies = ['django>=5']\n")
+    files = {path: text.replace(f"  {MARKER}", "") for path, text in rule.fire[0].sources().items()}
+    return write_project(
+        files, pyproject="[project]\nname = 'blog'\ndependencies = ['django>=5']\n"
+    )
 
 
 def _apply(text: str, edits: list[lsp.TextEdit]) -> str:
     """Apply single-line (or whole-line) edits, last first (the test's files are ASCII)."""
     lines = text.splitlines(keepends=True)
-    for edit in sorted(edits, key=lambda e: (e.range.start.line, e.range.start.character), reverse=True):
+    for edit in sorted(
+        edits, key=lambda e: (e.range.start.line, e.range.start.character), reverse=True
+    ):
         start, end = edit.range.start, edit.range.end
         head = "".join(lines[: start.line]) + lines[start.line][: start.character]
         tail = lines[end.line][end.character :] + "".join(lines[end.line + 1 :])
@@ -42,7 +44,9 @@ def _apply(text: str, edits: list[lsp.TextEdit]) -> str:
 
 async def _session(root: Path) -> None:
     client = make_test_lsp_client()
-    await client.start_io(sys.executable, "-m", "backend_expert", "lsp", "--no-cache", cwd=str(root))
+    await client.start_io(
+        sys.executable, "-m", "backend_expert", "lsp", "--no-cache", cwd=str(root)
+    )
     try:
         await client.initialize_session(
             lsp.InitializeParams(
@@ -55,7 +59,9 @@ async def _session(root: Path) -> None:
         uri, text = views.as_uri(), views.read_text()
         client.text_document_did_open(
             lsp.DidOpenTextDocumentParams(
-                text_document=lsp.TextDocumentItem(uri=uri, language_id="python", version=1, text=text)
+                text_document=lsp.TextDocumentItem(
+                    uri=uri, language_id="python", version=1, text=text
+                )
             )
         )
         await client.wait_for_notification(lsp.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)

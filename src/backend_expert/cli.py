@@ -263,3 +263,22 @@ def lsp(no_cache: bool) -> None:
     except ImportError as error:
         raise _needs_extra("lsp", error, ("pygls", "lsprotocol")) from None
     serve(use_cache=not no_cache)
+
+
+@main.command("mcp")
+@click.option(
+    "--root",
+    type=click.Path(path_type=Path, file_okay=False, exists=True),
+    default=".",
+    show_default=True,
+    help="The project root: the only tree the tools may read or write.",
+)
+@click.option("--http", is_flag=True, help="Serve streamable HTTP on 127.0.0.1 instead of stdio.")
+@click.option("--port", type=click.IntRange(1, 65535), default=8765, show_default=True)
+def mcp_command(root: Path, http: bool, port: int) -> None:
+    """Run the MCP server (tools for coding agents) over stdio, or HTTP on loopback."""
+    try:
+        from backend_expert.mcp_server import serve
+    except ImportError as error:
+        raise _needs_extra("mcp", error, ("mcp", "pydantic")) from None
+    serve(root, http=http, port=port)

@@ -9,6 +9,7 @@ The project model stays warm (warm.py): a keystroke re-checks one document.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 from pathlib import Path
@@ -30,6 +31,7 @@ SEVERITY = {
     Severity.WARNING: lsp.DiagnosticSeverity.Warning,
     Severity.INFO: lsp.DiagnosticSeverity.Information,
 }
+DEBOUNCE_SECONDS = 0.1  # typing: check once the keystrokes pause
 _CODE_WORD = re.compile(r"BEX\d{3}|[a-z][a-z0-9]*(?:-[a-z0-9]+)+")
 
 log = logging.getLogger("bex.lsp")
@@ -42,8 +44,9 @@ class BexLanguageServer(LanguageServer):
         super().__init__("bex", __version__)
         self.projects = Workspace(use_cache=use_cache)
         self.findings: dict[str, list[Finding]] = {}
+        self.generation: dict[str, int] = {}
 
-    def check_document(self, uri: str) -> list[Finding]:
+    def check_document(self, uri: str, *, project_level: bool = True) -> list[Finding]:
         document = self.workspace.get_text_document(uri)
         path = to_fs_path(uri)
         findings: list[Finding] = []
@@ -53,19 +56,21 @@ class BexLanguageServer(LanguageServer):
             project = self.projects.project_for(Path(path))
             rel = project.relative(Path(path))
             if rel is not None and not project.excluded(Path(path)):
-                findings = project.check_text(rel, document.source)
+                findings = project.check_text(rel, document.source, project_level=project_level)
         self.findings[uri] = findings
         return findings
 
-    def publish(self, uri: str) -> None:
+    def publish(self, uri: str, *, project_level: bool = True) -> None:
         try:
-            findings = self.check_document(uri)
+            findings = self.check_document(uri, project_level=project_level)
         except Exception:  # never take the editor down: say it in the log, clear the document
             log.exception("bex could not check %s", uri)
             findings = []
         document = self.workspace.get_text_document(uri)
         diagnostics = [self.diagnostic(document.lines, f) for f in findings]
-        params = lsp.PublishDiagnosticsParams(uri=uri, diagnostics=diagnostics, version=document.version)
+        params = lsp.PublishDiagnosticsParams(
+            uri=uri, diagnostics=diagnostics, version=document.version
+        )
         self.text_document_publish_diagnostics(params)
 
     # --- conversions -------------------------------------------------------------------------
@@ -73,7 +78,9 @@ class BexLanguageServer(LanguageServer):
     def position(self, lines, line: int, column: int) -> lsp.Position:
         """1-based line and character column to the client's position units."""
         codec = self.workspace.position_codec
-        return codec.position_to_client_units(lines, lsp.Position(max(line - 1, 0), max(column - 1, 0)))
+        return codec.position_to_client_units(
+            lines, lsp.Position(max(line - 1, 0), max(column - 1, 0))
+        )
 
     def range_of(self, lines, finding: Finding) -> lsp.Range:
         return lsp.Range(
@@ -95,11 +102,17 @@ class BexLanguageServer(LanguageServer):
 
 def _overlaps(finding: Finding, server_range) -> bool:
     """Whether a finding's lines meet the (0-based) range the client asks about."""
-    return finding.line - 1 <= server_range.end.line and finding.end_line - 1 >= server_range.start.line
+    return (
+        finding.line - 1 <= server_range.end.line
+        and finding.end_line - 1 >= server_range.start.line
+    )
 
 
 def _covers(finding: Finding, line: int, character: int) -> bool:
-    start, end = (finding.line - 1, finding.column - 1), (finding.end_line - 1, finding.end_column - 1)
+    start, end = (
+        (finding.line - 1, finding.column - 1),
+        (finding.end_line - 1, finding.end_column - 1),
+    )
     return start <= (line, character) <= end
 
 
@@ -212,7 +225,9 @@ def fix_all_action(server: BexLanguageServer, uri: str) -> lsp.CodeAction | None
 
 def code_actions(server: BexLanguageServer, params: lsp.CodeActionParams) -> list[lsp.CodeAction]:
     uri = params.text_document.uri
-    only = [str(kind.value if hasattr(kind, "value") else kind) for kind in params.context.only or ()]
+    only = [
+        str(kind.value if hasattr(kind, "value") else kind) for kind in params.context.only or ()
+    ]
     only_or_none = only or None
     actions: list[lsp.CodeAction] = []
     document = server.workspace.get_text_document(uri)
@@ -238,8 +253,12 @@ def create_server(*, use_cache: bool = True) -> BexLanguageServer:
         ls.publish(params.text_document.uri)
 
     @server.feature(lsp.TEXT_DOCUMENT_DID_CHANGE)
-    def did_change(ls: BexLanguageServer, params: lsp.DidChangeTextDocumentParams) -> None:
-        ls.publish(params.text_document.uri)
+    async def did_change(ls: BexLanguageServer, params: lsp.DidChangeTextDocumentParams) -> None:
+        uri = params.text_document.uri
+        generation = ls.generation[uri] = ls.generation.get(uri, 0) + 1
+        await asyncio.sleep(DEBOUNCE_SECONDS)
+        if ls.generation.get(uri) == generation:  # no newer change arrived meanwhile
+            ls.publish(uri, project_level=False)
 
     @server.feature(lsp.TEXT_DOCUMENT_DID_SAVE)
     def did_save(ls: BexLanguageServer, params: lsp.DidSaveTextDocumentParams) -> None:

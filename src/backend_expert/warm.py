@@ -49,6 +49,7 @@ class WarmProject:
         self._project: Project | None = None
         self._checker: Checker | None = None
         self._project_findings: list[Finding] | None = None
+        self._last_project_findings: list[Finding] = []
 
     def _index(self, files: dict[str, Path], use_cache: bool, jobs: int | None) -> dict:
         cache = Cache(self.root / ".bex_cache", self.config.fingerprint(), enabled=use_cache)
@@ -94,11 +95,18 @@ class WarmProject:
             self._checker = Checker(self._rules, self.project, self.config)
         return self._checker
 
-    def project_findings(self) -> list[Finding]:
-        """Findings of the project-level rules, computed once per model."""
+    def project_findings(self, *, fresh: bool = True) -> list[Finding]:
+        """Findings of the project-level rules, computed once per model.
+
+        They read the whole project and cost more than a file's check: with `fresh=False`
+        (a keystroke) the last ones computed are returned even if the model moved since.
+        """
         if self._project_findings is None:
+            if not fresh:
+                return self._last_project_findings
             found = self.checker.check_project()
             self._project_findings = [f for f in found if not self.per_file.ignored(f)]
+            self._last_project_findings = self._project_findings
         return self._project_findings
 
     def update(self, rel: str, facts: ModuleFacts | None) -> bool:
@@ -133,18 +141,21 @@ class WarmProject:
         rel = relative(Path(os.path.abspath(path)), self.root)
         return None if rel.startswith("/") else rel
 
-    def check_text(self, rel: str, text: str, *, update: bool = True) -> list[Finding]:
+    def check_text(
+        self, rel: str, text: str, *, update: bool = True, project_level: bool = True
+    ) -> list[Finding]:
         """Check one document's current text against the warm model.
 
         With `update`, the document's facts replace the file's (an editor's buffer is the
         truth); without, the model is left as it was (a snippet an agent asks about).
+        Without `project_level`, project-wide findings are not recomputed (see above).
         """
         source, problems = _parse(rel, text, "utf-8", self.config)
         facts = _facts(source, self.module_of(rel), self.config, problems)
         if update:
             self.update(rel, facts)
             checker = self.checker
-            extra = [f for f in self.project_findings() if f.path == rel]
+            extra = [f for f in self.project_findings(fresh=project_level) if f.path == rel]
         else:
             old = self.facts.get(rel)
             if facts is not None and (old is None or old.digest() != facts.digest()):
