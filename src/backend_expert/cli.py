@@ -125,6 +125,16 @@ def main() -> None:
     help="Worker processes (default: one per core).",
 )
 @click.option("-q", "--quiet", is_flag=True, help="Print findings only: no summary, no warnings.")
+@click.option("--fix", is_flag=True, help="Apply the safe fixes, then report what remains.")
+@click.option(
+    "--unsafe-fixes",
+    is_flag=True,
+    help="Also apply (with --fix) or count (without) fixes that may change behaviour.",
+)
+@click.option(
+    "--diff", is_flag=True, help="Print the fixes as a unified diff instead of writing them."
+)
+@click.option("--fix-only", is_flag=True, help="Apply the fixes and report nothing else (exit 0).")
 def check(
     paths: tuple[Path, ...],
     select: tuple[str, ...],
@@ -139,6 +149,10 @@ def check(
     config_path: Path | None,
     jobs: int | None,
     quiet: bool,
+    fix: bool = False,
+    unsafe_fixes: bool = False,
+    diff: bool = False,
+    fix_only: bool = False,
 ) -> None:
     """Review PATHS (files or directories; default: the current directory)."""
     from backend_expert.discover import find_root
@@ -161,6 +175,21 @@ def check(
     if min_confidence:
         config.min_confidence = Confidence(min_confidence)
     result = run(targets, config, use_cache=not no_cache, cache_dir=cache_dir, jobs=jobs)
+    fixed = None
+    if fix or fix_only or diff:
+        from backend_expert.fix_cli import apply_fixes
+
+        fixed, result = apply_fixes(
+            result,
+            config,
+            unsafe=unsafe_fixes,
+            diff=diff,
+            fix_only=fix_only,
+            quiet=quiet,
+            rerun=lambda: run(
+                targets, config, use_cache=not no_cache, cache_dir=cache_dir, jobs=jobs
+            ),
+        )
     if not quiet:
         for warning in result.warnings:
             click.echo(f"bex: warning: {warning}", err=True)
@@ -173,7 +202,7 @@ def check(
         if output_format == "text" and not quiet:
             from backend_expert.report.text import summary
 
-            click.echo(summary(result))
+            click.echo(summary(result, unsafe=unsafe_fixes, fixed=fixed))
     sys.exit(0 if exit_zero or not result.findings else 1)
 
 
