@@ -30,7 +30,7 @@ def _blog_project(write_project) -> Path:
 
 def _apply(text: str, edits: list[lsp.TextEdit]) -> str:
     """Apply single-line (or whole-line) edits, last first (the test's files are ASCII)."""
-    lines = text.splitlines(keepends=True)
+    lines = [*text.splitlines(keepends=True), ""]
     for edit in sorted(
         edits, key=lambda e: (e.range.start.line, e.range.start.character), reverse=True
     ):
@@ -38,7 +38,7 @@ def _apply(text: str, edits: list[lsp.TextEdit]) -> str:
         head = "".join(lines[: start.line]) + lines[start.line][: start.character]
         tail = lines[end.line][end.character :] + "".join(lines[end.line + 1 :])
         text = head + edit.new_text + tail
-        lines = text.splitlines(keepends=True)
+        lines = [*text.splitlines(keepends=True), ""]
     return text
 
 
@@ -94,6 +94,20 @@ async def _session(root: Path) -> None:
         fixed = _apply(text, quick_fix.edit.changes[uri])
         assert 'Post.objects.filter(author=author, status="published").count()' in fixed
         assert "bex: Ignore BEX403 for this line" in titles
+
+        [fix_all] = await client.text_document_code_action_async(
+            lsp.CodeActionParams(
+                text_document=lsp.TextDocumentIdentifier(uri=uri),
+                range=lsp.Range(start=lsp.Position(0, 0), end=lsp.Position(0, 0)),
+                context=lsp.CodeActionContext(
+                    diagnostics=[], only=[lsp.CodeActionKind.SourceFixAll]
+                ),
+            )
+        )
+        assert fix_all.kind == "source.fixAll.bex"
+        all_fixed = _apply(text, fix_all.edit.changes[uri])
+        assert all_fixed.count(".exists()") == 2 and ".count()" in all_fixed
+        assert "len(" not in all_fixed
 
         ignore = next(a for a in actions if a.title.startswith("bex: Ignore"))
         ignored = _apply(text, ignore.edit.changes[uri])

@@ -14,6 +14,8 @@ from mcp import Client, ClientSession, StdioServerParameters, stdio_client
 
 from backend_expert.mcp_guard import MAX_CONTENT_BYTES
 from backend_expert.mcp_server import create_server
+from backend_expert.rules import rule_by_id
+from backend_expert.rules.base import MARKER
 
 BLOCKING = "import time\n\n\nasync def handler():\n    time.sleep(1)\n"
 TOOLS = {"check", "explain_rule", "list_rules", "propose_fixes", "review_project"}
@@ -91,6 +93,28 @@ def test_explain_and_list_rules(project):
     assert unknown.is_error and "list_rules" in unknown.content[0].text
     codes = [rule["code"] for rule in listed.structured_content["rules"]]
     assert codes and all(code.startswith("BEX1") for code in codes)
+
+
+def test_propose_fixes_as_a_diff_and_write_only_when_asked(write_project):
+    example = rule_by_id("BEX403").fire[0].sources()
+    root = write_project({p: t.replace(f"  {MARKER}", "") for p, t in example.items()})
+    views = root / "blog" / "views.py"
+    before = views.read_text()
+    inline, proposed, refused, written = call(
+        root,
+        ("propose_fixes", {"content": before, "filename": "blog/views.py"}),
+        ("propose_fixes", {"paths": ["blog"]}),
+        ("propose_fixes", {"content": before, "filename": "blog/views.py", "write": True}),
+        ("propose_fixes", {"paths": ["blog/views.py"], "write": True}),
+    )
+    diff = inline.structured_content["diff"]
+    assert diff.startswith("--- a/blog/views.py\n+++ b/blog/views.py\n")
+    assert '+    published = Post.objects.filter(author=author, status="published").count()' in diff
+    assert proposed.structured_content["diff"] == diff
+    assert proposed.structured_content["written"] is False
+    assert refused.is_error and "paths only" in refused.content[0].text
+    assert written.structured_content["written"] is True
+    assert views.read_text() != before and "len(" not in views.read_text()
 
 
 def test_review_project_summarises(project):

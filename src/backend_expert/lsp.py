@@ -46,16 +46,25 @@ class BexLanguageServer(LanguageServer):
         self.findings: dict[str, list[Finding]] = {}
         self.generation: dict[str, int] = {}
 
+    def _target(self, uri: str):
+        """(warm project, relative path) for a file bex should check, else (None, None)."""
+        path = to_fs_path(uri)
+        if path is None or not path.endswith((".py", ".pyi")):
+            return None, None
+        project = self.projects.project_for(Path(path))
+        rel = project.relative(Path(path))
+        if rel is None or project.excluded(Path(path)):
+            return None, None
+        return project, rel
+
     def check_document(self, uri: str, *, project_level: bool = True) -> list[Finding]:
         document = self.workspace.get_text_document(uri)
-        path = to_fs_path(uri)
         findings: list[Finding] = []
-        if path is None:  # an unsaved buffer: checked on its own
+        if to_fs_path(uri) is None:  # an unsaved buffer: checked on its own
             findings = run_sources({"untitled.py": document.source}).findings
-        elif path.endswith((".py", ".pyi")):
-            project = self.projects.project_for(Path(path))
-            rel = project.relative(Path(path))
-            if rel is not None and not project.excluded(Path(path)):
+        else:
+            project, rel = self._target(uri)
+            if project is not None:
                 findings = project.check_text(rel, document.source, project_level=project_level)
         self.findings[uri] = findings
         return findings
@@ -207,8 +216,15 @@ def fix_all_action(server: BexLanguageServer, uri: str) -> lsp.CodeAction | None
         findings = server.check_document(uri)
     if not any(f.fix is not None for f in findings):
         return None
-    path = to_fs_path(uri) or "untitled.py"
-    outcome = fix_text(path, document.source, findings)
+    project, rel = server._target(uri)
+    if project is None:
+        outcome = fix_text("untitled.py", document.source, findings)
+    else:  # later rounds are checked against the project's model, like the first
+
+        def recheck(text: str) -> list[Finding]:
+            return project.check_text(rel, text, update=False)
+
+        outcome = fix_text(rel, document.source, findings, recheck=recheck)
     if not outcome.applied or outcome.text == document.source:
         return None
     lines = document.lines

@@ -144,12 +144,12 @@ class BexTools:
             by_path.setdefault(finding.path, []).append(finding)
         diff, files, remaining = [], [], []
         for rel, found in sorted(by_path.items()):
-            text = texts.get(rel)
+            text = texts.get(rel) or self._read(rel)
             if text is None or not any(f.fix for f in found):
                 remaining.extend(found)
                 continue
-            outcome = fix_text(rel, text, found, unsafe=unsafe)
-            remaining.extend(f for f in found if f not in outcome.applied)
+            outcome = fix_text(rel, text, found, unsafe=unsafe, recheck=self._recheck(rel))
+            remaining.extend(outcome.remaining)
             if outcome.text != text:
                 diff.extend(
                     difflib.unified_diff(
@@ -170,6 +170,20 @@ class BexTools:
             written=write and bool(files),
             remaining=[FindingOut.of(f) for f in remaining],
         )
+
+    def _read(self, rel: str) -> str | None:
+        """A file's text (runs served from the cache do not keep it), None when unreadable."""
+        try:
+            return (self.root / rel).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            return None
+
+    def _recheck(self, rel: str):
+        def recheck(text: str) -> list[Finding]:
+            with self._lock:
+                return self._warm_project().check_text(rel, text, update=False)
+
+        return recheck
 
     def _write(self, rel: str, text: str) -> None:
         from backend_expert.mcp_guard import resolve
