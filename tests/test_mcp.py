@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -12,10 +13,12 @@ import pytest
 pytest.importorskip("mcp")
 from mcp import Client, ClientSession, StdioServerParameters, stdio_client
 
+from backend_expert.cli import main
 from backend_expert.mcp_guard import MAX_CONTENT_BYTES
 from backend_expert.mcp_server import create_server
 from backend_expert.rules import rule_by_id
 from backend_expert.rules.base import MARKER
+from backend_expert.skill import skill_text
 
 BLOCKING = "import time\n\n\nasync def handler():\n    time.sleep(1)\n"
 TOOLS = {"check", "explain_rule", "list_rules", "propose_fixes", "review_project"}
@@ -50,6 +53,9 @@ def test_tools_are_listed_with_schemas_and_hints(project):
     assert tools["check"].annotations.read_only_hint is True
     assert tools["propose_fixes"].annotations.destructive_hint is True
     assert "findings" in tools["check"].output_schema["properties"]
+    # The skill (`bex skill`) names these tools: they must be the server's.
+    section = skill_text(main).split("## Through MCP")[1]
+    assert set(re.findall(r"`([a-z_]+)`", section)) >= TOOLS
 
 
 def test_check_inline_content_finds_the_blocking_call(project):

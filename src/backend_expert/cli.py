@@ -311,3 +311,21 @@ def mcp_command(root: Path, http: bool, port: int) -> None:
     except ImportError as error:
         raise _needs_extra("mcp", error, ("mcp", "pydantic")) from None
     serve(root, http=http, port=port)
+
+
+@main.command()
+@click.option(
+    "--dir",
+    "directory",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=".",
+    show_default=True,
+    help="The project to write .claude/skills/bex-review/SKILL.md and .claude/agents/bex-reviewer.md in.",
+)
+@click.option("--force", is_flag=True, help="Replace the files if they exist.")
+def skill(directory: Path, force: bool) -> None:
+    """Write an agent skill and a reviewer agent that teach coding agents to use bex."""
+    from backend_expert.skill import write_skill
+
+    for path in write_skill(directory, main, force=force):
+        click.echo(f"wrote {path}")
