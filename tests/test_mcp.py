@@ -159,3 +159,39 @@ def test_stdio_end_to_end(project):
     assert explained.structured_content["rule"]["slug"] == "async-blocking-call"
     assert refused.is_error and "outside the project root" in refused.content[0].text
     assert escaped.is_error and "symbolic link" in escaped.content[0].text
+
+
+@pytest.mark.slow
+def test_streamable_http_on_loopback(project):
+    import socket
+    import subprocess
+
+    from mcp.client.streamable_http import streamable_http_client
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = subprocess.Popen(
+        [sys.executable, "-m", "backend_expert", "mcp", "--http", "--port", str(port)],
+        cwd=project,
+        stderr=subprocess.DEVNULL,
+    )
+
+    async def go():
+        with anyio.fail_after(60):
+            while True:  # until the server listens
+                try:
+                    await anyio.connect_tcp("127.0.0.1", port)
+                    break
+                except OSError:
+                    await anyio.sleep(0.2)
+            async with streamable_http_client(f"http://127.0.0.1:{port}/mcp") as streams:
+                async with ClientSession(streams[0], streams[1]) as session:
+                    await session.initialize()
+                    return {tool.name for tool in (await session.list_tools()).tools}
+
+    try:
+        assert anyio.run(go) == TOOLS
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
