@@ -161,6 +161,12 @@ def test_stdio_end_to_end(project):
     assert escaped.is_error and "symbolic link" in escaped.content[0].text
 
 
+async def _tool_names(read, write) -> set[str]:
+    async with ClientSession(read, write) as session:
+        await session.initialize()
+        return {tool.name for tool in (await session.list_tools()).tools}
+
+
 @pytest.mark.slow
 def test_streamable_http_on_loopback(project):
     import socket
@@ -185,10 +191,9 @@ def test_streamable_http_on_loopback(project):
                     break
                 except OSError:
                     await anyio.sleep(0.2)
-            async with streamable_http_client(f"http://127.0.0.1:{port}/mcp") as streams:
-                async with ClientSession(streams[0], streams[1]) as session:
-                    await session.initialize()
-                    return {tool.name for tool in (await session.list_tools()).tools}
+            url = f"http://127.0.0.1:{port}/mcp"
+            async with streamable_http_client(url) as (read, write, *_):
+                return await _tool_names(read, write)
 
     try:
         assert anyio.run(go) == TOOLS
