@@ -92,3 +92,16 @@ def test_missing_extra_is_a_clear_message(monkeypatch, command, module):
     result = CliRunner().invoke(main, [command])
     assert result.exit_code == 2
     assert f"pip install 'backend-expert[{command}]'" in result.output
+
+
+def test_keystrokes_defer_the_model_rebuild_until_save(write_project):
+    root = write_project({"app/__init__.py": "", "app/jobs.py": "def a():\n    pass\n"})
+    project = WarmProject(root, use_cache=False)
+    project.check_text("app/jobs.py", "def a():\n    pass\n")
+    model = project.project
+    typed = "def a():\n    pass\n\n\ndef b():\n    pass\n"
+    project.check_text("app/jobs.py", typed, project_level=False)
+    assert project.project is model  # lagging: the keystroke did not rebuild it
+    assert "b" in project.facts["app/jobs.py"].functions
+    project.check_text("app/jobs.py", typed)  # a save
+    assert project.project is not model and "b" in project.project.by_path["app/jobs.py"].functions

@@ -50,6 +50,7 @@ class WarmProject:
         self._checker: Checker | None = None
         self._project_findings: list[Finding] | None = None
         self._last_project_findings: list[Finding] = []
+        self._lagging = False  # the model lags behind self.facts (see update)
 
     def _index(self, files: dict[str, Path], use_cache: bool, jobs: int | None) -> dict:
         cache = Cache(self.root / ".bex_cache", self.config.fingerprint(), enabled=use_cache)
@@ -109,8 +110,15 @@ class WarmProject:
             self._last_project_findings = self._project_findings
         return self._project_findings
 
-    def update(self, rel: str, facts: ModuleFacts | None) -> bool:
-        """Put one file's new facts in the model; True when the model changed."""
+    def update(self, rel: str, facts: ModuleFacts | None, *, defer: bool = False) -> bool:
+        """Put one file's new facts in the model; True when the model changed.
+
+        With `defer`, the project model is not rebuilt yet (it lags until the next
+        `refresh`): while a user types a new function, every keystroke changes the facts,
+        and rebuilding the whole model (Django's model registry among it) each time costs
+        more than the check itself. The document itself is always checked with its own
+        fresh facts.
+        """
         old = self.facts.get(rel)
         if facts is None and old is None:
             return False
@@ -121,8 +129,16 @@ class WarmProject:
             del self.facts[rel]
         else:
             self.facts[rel] = facts
-        self._project = self._checker = self._project_findings = None
+        if defer and self._project is not None:
+            self._lagging = True
+        else:
+            self.refresh()
         return True
+
+    def refresh(self) -> None:
+        """Rebuild the model from the current facts (on next use)."""
+        self._project = self._checker = self._project_findings = None
+        self._lagging = False
 
     # --- checking ----------------------------------------------------------------------------
 
@@ -148,12 +164,15 @@ class WarmProject:
 
         With `update`, the document's facts replace the file's (an editor's buffer is the
         truth); without, the model is left as it was (a snippet an agent asks about).
-        Without `project_level`, project-wide findings are not recomputed (see above).
+        Without `project_level` (a keystroke), project-wide findings are not recomputed
+        and a change to the model waits for the next check with it (open, save).
         """
         source, problems = _parse(rel, text, "utf-8", self.config)
         facts = _facts(source, self.module_of(rel), self.config, problems)
         if update:
-            self.update(rel, facts)
+            self.update(rel, facts, defer=not project_level)
+            if project_level and self._lagging:
+                self.refresh()
             checker = self.checker
             extra = [f for f in self.project_findings(fresh=project_level) if f.path == rel]
         else:
