@@ -105,3 +105,15 @@ def test_keystrokes_defer_the_model_rebuild_until_save(write_project):
     assert "b" in project.facts["app/jobs.py"].functions
     project.check_text("app/jobs.py", typed)  # a save
     assert project.project is not model and "b" in project.project.by_path["app/jobs.py"].functions
+
+
+def test_excluded_files_follow_the_configuration(write_project):
+    root = write_project(
+        {"app/__init__.py": "", "legacy/old.py": "x = 1\n"},
+        pyproject="[project]\nname = 'demo'\n[tool.bex]\nextend-exclude = ['legacy']\n",
+    )
+    project = WarmProject(root, use_cache=False)
+    assert project.excluded(root / "legacy" / "old.py")
+    assert project.excluded(root / "legacy" / "new.py")  # created after the model was built
+    assert not project.excluded(root / "app" / "new.py")
+    assert not project.excluded(root / "app" / "__init__.py")

@@ -44,6 +44,12 @@ def _apply(text: str, edits: list[lsp.TextEdit]) -> str:
 
 async def _session(root: Path) -> None:
     client = make_test_lsp_client()
+    registered: list[str] = []
+
+    @client.feature(lsp.CLIENT_REGISTER_CAPABILITY)
+    def register(params: lsp.RegistrationParams) -> None:
+        registered.extend(r.method for r in params.registrations)
+
     await client.start_io(
         sys.executable, "-m", "backend_expert", "lsp", "--no-cache", cwd=str(root)
     )
@@ -120,8 +126,23 @@ async def _session(root: Path) -> None:
         )
         await client.wait_for_notification(lsp.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
         assert sorted(d.range.start.line for d in client.diagnostics[uri]) == [6, 8]
+
+        assert registered == [lsp.WORKSPACE_DID_CHANGE_WATCHED_FILES]
+        # Another tool deletes the models: the view's querysets are no longer known ones.
+        models = root / "blog" / "models.py"
+        models.unlink()
+        client.workspace_did_change_watched_files(
+            lsp.DidChangeWatchedFilesParams(
+                changes=[lsp.FileEvent(uri=models.as_uri(), type=lsp.FileChangeType.Deleted)]
+            )
+        )
+        await client.wait_for_notification(lsp.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
+        assert not client.diagnostics[uri]
         await client.shutdown_session()
     finally:
+        server = client._server  # a failed assertion must not leave the server running
+        if server is not None and server.returncode is None:
+            server.kill()
         await client.stop()
 
 

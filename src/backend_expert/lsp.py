@@ -18,7 +18,7 @@ from lsprotocol import types as lsp
 from pygls.lsp.server import LanguageServer
 from pygls.uris import to_fs_path
 
-from backend_expert import __version__
+from backend_expert import __version__, lsp_watch
 from backend_expert.engine import run_sources
 from backend_expert.findings import Applicability, Finding, Severity
 from backend_expert.ignore_comment import ignore_edit
@@ -132,8 +132,9 @@ def _word_at(line: str, character: int) -> str | None:
     return None
 
 
-def hover(server: BexLanguageServer, params: lsp.HoverParams) -> lsp.Hover | None:
+def hover(ls: BexLanguageServer, params: lsp.HoverParams) -> lsp.Hover | None:
     """The explanation of the rule under the cursor: a finding's, or a code in a comment."""
+    server = ls
     from backend_expert.explain import explain
 
     document = server.workspace.get_text_document(params.text_document.uri)
@@ -239,7 +240,8 @@ def fix_all_action(server: BexLanguageServer, uri: str) -> lsp.CodeAction | None
     )
 
 
-def code_actions(server: BexLanguageServer, params: lsp.CodeActionParams) -> list[lsp.CodeAction]:
+def code_actions(ls: BexLanguageServer, params: lsp.CodeActionParams) -> list[lsp.CodeAction]:
+    server = ls
     uri = params.text_document.uri
     only = [
         str(kind.value if hasattr(kind, "value") else kind) for kind in params.context.only or ()
@@ -278,7 +280,20 @@ def create_server(*, use_cache: bool = True) -> BexLanguageServer:
 
     @server.feature(lsp.TEXT_DOCUMENT_DID_SAVE)
     def did_save(ls: BexLanguageServer, params: lsp.DidSaveTextDocumentParams) -> None:
-        ls.publish(params.text_document.uri)
+        uri = params.text_document.uri
+        project, _ = ls._target(uri)
+        model = project.project if project is not None else None
+        ls.publish(uri)
+        if project is not None and project.project is not model:  # other documents may care
+            for other in list(ls.workspace.text_documents):
+                if other != uri and ls._target(other)[0] is project:
+                    ls.publish(other, project_level=False)
+
+    @server.feature(lsp.INITIALIZED)
+    def initialized(ls: BexLanguageServer, params: lsp.InitializedParams) -> None:
+        lsp_watch.register(ls)
+
+    server.feature(lsp.WORKSPACE_DID_CHANGE_WATCHED_FILES)(lsp_watch.changed)
 
     @server.feature(lsp.TEXT_DOCUMENT_DID_CLOSE)
     def did_close(ls: BexLanguageServer, params: lsp.DidCloseTextDocumentParams) -> None:

@@ -16,7 +16,7 @@ from pathlib import Path
 from backend_expert.cache import Cache
 from backend_expert.check import Checker
 from backend_expert.config import Config, load_config
-from backend_expert.discover import discover, find_root, relative
+from backend_expert.discover import Discovery, _Walker, discover, find_root, relative
 from backend_expert.engine import _check, _facts, _filter_confidence, _index, _parse, _Workers
 from backend_expert.findings import Finding
 from backend_expert.index import ModuleFacts, Project, build_project, module_names
@@ -148,9 +148,21 @@ class WarmProject:
         return self.modules[rel]
 
     def excluded(self, path: Path) -> bool:
-        """True for a file on disk under the root that discovery leaves out (by configuration)."""
+        """True for a file under the root that the configuration's excludes leave out.
+
+        (A git-ignored file the user opens is still checked, as a path named on the
+        command line would be.)
+        """
         rel = self.relative(path)
-        return rel is not None and path.is_file() and rel not in self.files
+        if rel is None or rel in self.files:
+            return False
+        walker = _Walker(self.config, Discovery(root=self.root))
+        parts = rel.split("/")
+        for index, name in enumerate(parts):
+            full = str(self.root.joinpath(*parts[: index + 1]))
+            if walker.excluded(full, name, index < len(parts) - 1, ()):
+                return True
+        return False
 
     def relative(self, path: Path) -> str | None:
         """`path` relative to the root, or None when it lies outside."""
