@@ -67,8 +67,9 @@ def test_check_inline_content_finds_the_blocking_call(project):
 
 
 def test_check_paths_and_the_root_refusals(project):
-    inside, outside, link, linked_dir, big, parent = call(
+    absolute, inside, outside, link, linked_dir, big, parent = call(
         project,
+        ("check", {"paths": [str(project / "svc" / "jobs.py")]}),
         ("check", {"paths": ["svc"]}),
         ("check", {"paths": [str(project.parent)]}),
         ("check", {"paths": ["svc/linked.py"]}),
@@ -76,6 +77,7 @@ def test_check_paths_and_the_root_refusals(project):
         ("check", {"content": "x = 1\n" * (MAX_CONTENT_BYTES // 6 + 1)}),
         ("check", {"content": "x = 1\n", "filename": "../escape.py"}),
     )
+    assert [f["path"] for f in absolute.structured_content["findings"]] == ["svc/jobs.py"]
     assert not inside.is_error
     # The link inside svc/ points out of the root: it is skipped, and said so.
     assert [f["path"] for f in inside.structured_content["findings"]] == ["svc/jobs.py"]

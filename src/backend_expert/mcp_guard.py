@@ -32,17 +32,16 @@ def resolve(root: Path, raw: str) -> Path:
     if not raw or "\x00" in raw:
         raise Refused("empty or invalid path")
     candidate = Path(raw) if os.path.isabs(raw) else root / raw
-    lexical = Path(os.path.normpath(candidate))
-    if not _inside(lexical, root):
-        raise Refused(f"{raw}: outside the project root {root}; bex only reads files under it")
     real = Path(os.path.realpath(candidate))
     if not _inside(real, root):
-        raise Refused(
-            f"{raw}: a symbolic link leading outside the project root {root}; not followed"
-        )
+        if _inside(Path(os.path.normpath(candidate)), root):
+            raise Refused(
+                f"{raw}: a symbolic link leading outside the project root {root}; not followed"
+            )
+        raise Refused(f"{raw}: outside the project root {root}; bex only reads files under it")
     if not real.exists():
         raise Refused(f"{raw}: no such file or directory under {root}")
-    return lexical
+    return real
 
 
 def check_paths(root: Path, paths: list[str]) -> list[Path]:
