@@ -95,6 +95,7 @@ async def _session(root: Path) -> None:
             )
         )
         titles = [action.title for action in actions]
+        assert {action.kind for action in actions} == {lsp.CodeActionKind.QuickFix}
         [quick_fix] = [a for a in actions if a.is_preferred]
         assert quick_fix.kind == lsp.CodeActionKind.QuickFix
         fixed = _apply(text, quick_fix.edit.changes[uri])

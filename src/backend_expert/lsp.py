@@ -61,7 +61,9 @@ class BexLanguageServer(LanguageServer):
         document = self.workspace.get_text_document(uri)
         findings: list[Finding] = []
         if to_fs_path(uri) is None:  # an unsaved buffer: checked on its own
-            findings = run_sources({"untitled.py": document.source}).findings
+            if document.language_id in (None, "python"):
+                found = run_sources({"untitled.py": document.source}).findings
+                findings = [f for f in found if f.path == "untitled.py"]
         else:
             project, rel = self._target(uri)
             if project is not None:
@@ -134,9 +136,9 @@ def _word_at(line: str, character: int) -> str | None:
 
 def hover(ls: BexLanguageServer, params: lsp.HoverParams) -> lsp.Hover | None:
     """The explanation of the rule under the cursor: a finding's, or a code in a comment."""
-    server = ls
     from backend_expert.explain import explain
 
+    server = ls
     document = server.workspace.get_text_document(params.text_document.uri)
     lines = document.lines
     where = server.workspace.position_codec.position_from_client_units(lines, params.position)
@@ -256,7 +258,8 @@ def code_actions(ls: BexLanguageServer, params: lsp.CodeActionParams) -> list[ls
             if _overlaps(finding, wanted):
                 diagnostic = server.diagnostic(lines, finding)
                 actions.extend(_quick_fixes(server, uri, lines, finding, diagnostic))
-    if _wants(only_or_none, FIX_ALL):
+    if only and _wants(only, FIX_ALL):  # asked for (on save, or the source-action menu) only:
+        # the fix engine re-checks the file per round, too much for every cursor move
         action = fix_all_action(server, uri)
         if action is not None:
             actions.append(action)
