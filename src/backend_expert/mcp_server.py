@@ -219,16 +219,13 @@ class BexTools:
 
 
 def _architecture_report(root: Path) -> str:
-    """`bex review`'s report, when this build has the review module."""
+    """`bex review`'s Markdown report, when this build has the review package."""
     try:
-        from backend_expert import review
+        from backend_expert.review.command import run_review
     except ImportError:
         return ""
-    render = getattr(review, "review_markdown", None) or getattr(review, "render", None)
-    if render is None:
-        return ""
     try:
-        return str(render(root))
+        return run_review(root, "markdown")
     except Exception as error:  # the summary above still stands
         return f"(the architecture review failed: {type(error).__name__}: {error})"
 
