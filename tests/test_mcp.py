@@ -66,6 +66,18 @@ def test_check_inline_content_finds_the_blocking_call(project):
     assert finding["hint"]
 
 
+def test_check_select_keeps_some_rules_and_refuses_typos(project):
+    kept, dropped, typo = call(
+        project,
+        ("check", {"content": BLOCKING, "select": ["async"]}),
+        ("check", {"content": BLOCKING, "select": ["BEX1"]}),
+        ("check", {"content": BLOCKING, "select": ["asinc"]}),
+    )
+    assert [f["code"] for f in kept.structured_content["findings"]] == ["BEX601"]
+    assert dropped.structured_content["findings"] == []
+    assert typo.is_error and "asinc" in typo.content[0].text
+
+
 def test_check_paths_and_the_root_refusals(project):
     absolute, inside, outside, link, linked_dir, big, parent = call(
         project,

@@ -95,8 +95,11 @@ class BexTools:
         content: str | None = None,
         filename: str = "snippet.py",
         paths: list[str] | None = None,
+        select: list[str] | None = None,
     ) -> CheckResult:
         findings, files, warnings, _ = self._findings(content, filename, paths)
+        if select:
+            findings = _selected(findings, select)
         counts = Counter(f.severity.value for f in findings)
         return CheckResult(
             findings=[FindingOut.of(f) for f in findings],
@@ -218,6 +221,18 @@ class BexTools:
         )
 
 
+def _selected(findings: list[Finding], selectors: list[str]) -> list[Finding]:
+    """The findings of the selected rules (validated as `--select` is: typos are refused)."""
+    from backend_expert.config import ConfigError, validate_selector
+    from backend_expert.suppress import _selects
+
+    try:
+        chosen = [validate_selector(item.strip(), "select") for item in selectors if item.strip()]
+    except ConfigError as error:
+        raise Refused(str(error)) from None
+    return [f for f in findings if any(_selects(s, f) for s in chosen)]
+
+
 def _architecture_report(root: Path) -> str:
     """`bex review`'s Markdown report, when this build has the review package."""
     try:
@@ -249,12 +264,16 @@ def create_server(root: Path) -> MCPServer:
 
     @server.tool(annotations=READ_ONLY)
     def check(
-        content: str | None = None, filename: str = "snippet.py", paths: list[str] | None = None
+        content: str | None = None,
+        filename: str = "snippet.py",
+        paths: list[str] | None = None,
+        select: list[str] | None = None,
     ) -> CheckResult:
         """Review Python code with bex. Give `content` (the code) with a `filename` relative to
         the project root (it is checked as if it were that file, with the project's model), or
-        `paths` (files or directories under the root; default: the whole project)."""
-        return _guarded(tools.check)(content, filename, paths)
+        `paths` (files or directories under the root; default: the whole project). `select`
+        keeps only some rules: codes (BEX601), code prefixes (BEX6), slugs or packs (django)."""
+        return _guarded(tools.check)(content, filename, paths, select)
 
     @server.tool(annotations=READ_ONLY)
     def explain_rule(rule: str) -> RuleExplanation:
