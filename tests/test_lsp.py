@@ -72,6 +72,12 @@ async def _session(root: Path) -> None:
         )
         await client.wait_for_notification(lsp.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
         diagnostics = client.diagnostics[uri]
+        [reports] = client.progress_reports.values()  # the model was built with progress shown
+        assert [type(r).__name__ for r in reports] == [
+            "WorkDoneProgressBegin",
+            "WorkDoneProgressEnd",
+        ]
+        assert reports[-1].message == "3 modules"
         assert sorted(d.range.start.line for d in diagnostics) == [4, 6, 8]
         first = min(diagnostics, key=lambda d: d.range.start.line)
         assert (first.code, first.source) == ("BEX403", "bex")

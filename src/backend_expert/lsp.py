@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+import uuid
 from pathlib import Path
 
 from lsprotocol import types as lsp
@@ -56,6 +57,29 @@ class BexLanguageServer(LanguageServer):
         if rel is None or project.excluded(Path(path)):
             return None, None
         return project, rel
+
+    async def build_with_progress(self, uri: str) -> None:
+        """Build a project's model on first use, showing progress when the client can."""
+        path = to_fs_path(uri)
+        if path is None or self.projects.known(Path(path)):
+            return
+        window = self.client_capabilities.window
+        if not (window and window.work_done_progress):
+            return  # built by the check itself
+        token = f"bex-model-{uuid.uuid4()}"
+        try:
+            await self.work_done_progress.create_async(token)
+        except Exception:  # the client declined: build without progress
+            return
+        title = "bex: building the project model"
+        self.work_done_progress.begin(token, lsp.WorkDoneProgressBegin(title=title))
+        await asyncio.sleep(0)  # let the notification go out before the work
+        try:
+            project = self.projects.project_for(Path(path))
+            message = f"{len(project.facts)} modules"
+        except Exception as error:  # reported when the document is checked
+            message = f"failed: {error}"
+        self.work_done_progress.end(token, lsp.WorkDoneProgressEnd(message=message))
 
     def check_document(self, uri: str, *, project_level: bool = True) -> list[Finding]:
         document = self.workspace.get_text_document(uri)
@@ -270,8 +294,10 @@ def create_server(*, use_cache: bool = True) -> BexLanguageServer:
     server = BexLanguageServer(use_cache=use_cache)
 
     @server.feature(lsp.TEXT_DOCUMENT_DID_OPEN)
-    def did_open(ls: BexLanguageServer, params: lsp.DidOpenTextDocumentParams) -> None:
-        ls.publish(params.text_document.uri)
+    async def did_open(ls: BexLanguageServer, params: lsp.DidOpenTextDocumentParams) -> None:
+        uri = params.text_document.uri
+        await ls.build_with_progress(uri)
+        ls.publish(uri)
 
     @server.feature(lsp.TEXT_DOCUMENT_DID_CHANGE)
     async def did_change(ls: BexLanguageServer, params: lsp.DidChangeTextDocumentParams) -> None:

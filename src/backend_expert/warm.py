@@ -218,6 +218,10 @@ class Workspace:
         self.use_cache = use_cache
         self.projects: dict[Path, WarmProject] = {}
 
+    def known(self, path: Path) -> bool:
+        """Whether the model of `path`'s project is built already."""
+        return find_root(Path(os.path.abspath(path))) in self.projects
+
     def project_for(self, path: Path) -> WarmProject:
         root = find_root(Path(os.path.abspath(path)))
         project = self.projects.get(root)
