@@ -73,6 +73,8 @@ class BexTools:
         self, content: str | None, filename: str, paths: list[str] | None
     ) -> tuple[list[Finding], int, list[str], dict[str, str]]:
         """(findings, files checked, warnings, {relative path: text}) for content or paths."""
+        if content is not None and paths:
+            raise Refused("give `content` (with a `filename`) or `paths`, not both")
         if content is not None:
             check_content(content)
             rel = virtual_name(filename)
@@ -245,17 +247,14 @@ def _architecture_report(root: Path) -> str:
         return f"(the architecture review failed: {type(error).__name__}: {error})"
 
 
-def _guarded(method):
-    """Turn refusals into tool errors the agent reads (is_error with the reason)."""
+def _call(method, *args):
+    """Run a tool; a refusal or a configuration error becomes a tool error the agent reads."""
+    from backend_expert.config import ConfigError
 
-    def call(*args, **kwargs):
-        try:
-            return method(*args, **kwargs)
-        except Refused as refusal:
-            raise ToolError(str(refusal)) from None
-
-    call.__name__, call.__doc__ = method.__name__, method.__doc__
-    return call
+    try:
+        return method(*args)
+    except (Refused, ConfigError) as refusal:
+        raise ToolError(str(refusal)) from None
 
 
 def create_server(root: Path) -> MCPServer:
@@ -273,17 +272,17 @@ def create_server(root: Path) -> MCPServer:
         the project root (it is checked as if it were that file, with the project's model), or
         `paths` (files or directories under the root; default: the whole project). `select`
         keeps only some rules: codes (BEX601), code prefixes (BEX6), slugs or packs (django)."""
-        return _guarded(tools.check)(content, filename, paths, select)
+        return _call(tools.check, content, filename, paths, select)
 
     @server.tool(annotations=READ_ONLY)
     def explain_rule(rule: str) -> RuleExplanation:
         """Explain a bex rule (code like BEX601, or slug): what it flags, why, and what to write instead."""
-        return _guarded(tools.explain_rule)(rule)
+        return _call(tools.explain_rule, rule)
 
     @server.tool(annotations=READ_ONLY)
     def list_rules(pack: str | None = None) -> RuleList:
         """List bex's rules (optionally of one pack: fastapi, django, sqlalchemy, security, ...)."""
-        return _guarded(tools.list_rules)(pack)
+        return _call(tools.list_rules, pack)
 
     @server.tool(
         annotations=ToolAnnotations(
@@ -299,13 +298,13 @@ def create_server(root: Path) -> MCPServer:
     ) -> FixProposal:
         """Propose bex's fixes as a unified diff, for `content` or `paths` (as in `check`).
         Safe fixes only unless `unsafe`; files are changed only when `write` is true."""
-        return _guarded(tools.propose_fixes)(content, filename, paths, unsafe, write)
+        return _call(tools.propose_fixes, content, filename, paths, unsafe, write)
 
     @server.tool(annotations=READ_ONLY)
     def review_project() -> ReviewResult:
         """Review the whole project: frameworks found, findings by pack, severity and rule, the most
         important findings, and the architecture report when available."""
-        return _guarded(tools.review_project)()
+        return _call(tools.review_project)
 
     return server
 
