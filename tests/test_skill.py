@@ -94,3 +94,22 @@ def test_skill_leaves_out_options_this_bex_lacks(monkeypatch):
     stripped = click.Group(commands={"check": click.Command("check", params=[])})
     text = skill.skill_text(stripped)
     assert "--fix" not in text and "--diff" not in text and "no automatic fixes" in text
+
+
+def test_skill_speaks_of_the_baseline_when_bex_has_one():
+    from backend_expert import skill
+
+    check = click.Command(
+        "check",
+        params=[
+            click.Option(["--baseline"]),
+            click.Option(["--no-baseline"], is_flag=True),
+            click.Option(["--fix"], is_flag=True),
+        ],
+    )
+    baseline = click.Command("baseline", params=[click.Option(["--update"], is_flag=True)])
+    text = skill.skill_text(click.Group(commands={"check": check, "baseline": baseline}))
+    assert (
+        "`bex baseline` records them once (`bex baseline --update` only drops fixed ones)" in text
+    )
+    assert "`--baseline`, `--no-baseline`" in text

@@ -69,19 +69,32 @@ def _fix_section(caps: dict[str, object]) -> list[str]:
     return [*lines, ""]
 
 
-def _baseline_section(caps: dict[str, object]) -> list[str]:
+def _baseline_section(cli: click.Group, caps: dict[str, object]) -> list[str]:
+    """Baselines, in the words of the commands and options this bex has."""
     options = caps["baseline"]
-    if not options:
+    command = cli.commands.get("baseline")
+    if command is None and not options:
         return []
-    listed = ", ".join(f"`{opt}`" for opt in options)  # type: ignore[union-attr]
-    return [
-        "## Existing findings",
-        "",
-        f"In a project with many old findings, bex can record them in a baseline ({listed} "
-        "of `bex check`) and report only new ones. Do not add your own new findings to "
-        "the baseline: fix them.",
+    lines = ["## Existing findings", ""]
+    if command is not None:
+        update = (
+            " (`bex baseline --update` only drops fixed ones)"
+            if "--update" in _options(command)
+            else ""
+        )
+        lines.append(
+            "In a project with many old findings, `bex baseline` records them once"
+            f"{update}; `bex check` then reports only new ones."
+        )
+    if options:
+        listed = ", ".join(f"`{opt}`" for opt in options)  # type: ignore[union-attr]
+        lines.append(f"`bex check` options: {listed}.")
+    lines += [
+        "Never add findings you introduced to the baseline: fix them, or silence one with a "
+        "reason.",
         "",
     ]
+    return lines
 
 
 def skill_text(cli: click.Group) -> str:
@@ -121,7 +134,7 @@ def skill_text(cli: click.Group) -> str:
         "`# bex: ignore[slug] -- reason`. Say why; never silence to get a clean run.",
         "",
         *_fix_section(caps),
-        *_baseline_section(caps),
+        *_baseline_section(cli, caps),
     ]
     if caps["mcp"]:
         lines += [
