@@ -112,4 +112,5 @@ def test_skill_speaks_of_the_baseline_when_bex_has_one():
     assert (
         "`bex baseline` records them once (`bex baseline --update` only drops fixed ones)" in text
     )
-    assert "`--baseline`, `--no-baseline`" in text
+    assert "`bex check --no-baseline` shows every finding again." in text
+    assert "See `bex check --help` for `--baseline`." in text

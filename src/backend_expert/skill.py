@@ -86,9 +86,12 @@ def _baseline_section(cli: click.Group, caps: dict[str, object]) -> list[str]:
             "In a project with many old findings, `bex baseline` records them once"
             f"{update}; `bex check` then reports only new ones."
         )
-    if options:
-        listed = ", ".join(f"`{opt}`" for opt in options)  # type: ignore[union-attr]
-        lines.append(f"`bex check` options: {listed}.")
+    if "--no-baseline" in options:  # type: ignore[operator]
+        lines.append("`bex check --no-baseline` shows every finding again.")
+    others = [opt for opt in options if opt != "--no-baseline"]  # type: ignore[union-attr]
+    if others:
+        listed = ", ".join(f"`{opt}`" for opt in others)
+        lines.append(f"See `bex check --help` for {listed}.")
     lines += [
         "Never add findings you introduced to the baseline: fix them, or silence one with a "
         "reason.",
