@@ -59,6 +59,12 @@ def test_agent_file_has_the_required_fields(written):
     assert "bex check" in body
 
 
+def _options(command: click.Command) -> set[str]:
+    """Every option the command accepts, --help included."""
+    params = command.get_params(click.Context(command))
+    return {opt for param in params for opt in getattr(param, "opts", ())}
+
+
 def _commands(text: str) -> list[list[str]]:
     spans = re.findall(r"`(bex [^`]*)`", text)
     return [shlex.split(span) for span in spans]
@@ -72,11 +78,11 @@ def test_every_command_mentioned_exists(written, path):
     for words in commands:
         command = main.commands.get(words[1])
         assert isinstance(command, click.Command), words
-        options = {opt for param in command.params for opt in getattr(param, "opts", ())}
+        options = _options(command)
         for word in words[2:]:
             if word.startswith("--"):
                 assert word in options, (words, word)
-    check_options = {opt for p in main.commands["check"].params for opt in getattr(p, "opts", ())}
+    check_options = _options(main.commands["check"])
     for option in re.findall(r"`(--[a-z-]+)`", text):
         assert option in check_options, option
 
