@@ -115,6 +115,7 @@ class FixProposal(BaseModel):
     files: list[FileFix]
     written: bool = Field(description="True when the changes were written to disk")
     remaining: list[FindingOut] = Field(description="Findings no fix addresses")
+    warnings: list[str] = []
 
 
 class ReviewResult(BaseModel):

@@ -8,8 +8,6 @@ Under stdio, stdout is the protocol: nothing else may print there.
 
 from __future__ import annotations
 
-import difflib
-import os
 import threading
 from collections import Counter
 from pathlib import Path
@@ -27,6 +25,7 @@ from backend_expert.mcp_guard import (
     check_paths,
     inside_only,
     real_root,
+    resolve,
     virtual_name,
 )
 from backend_expert.mcp_models import (
@@ -71,8 +70,8 @@ class BexTools:
 
     def _findings(
         self, content: str | None, filename: str, paths: list[str] | None
-    ) -> tuple[list[Finding], int, list[str], dict[str, str]]:
-        """(findings, files checked, warnings, {relative path: text}) for content or paths."""
+    ) -> tuple[list[Finding], int, list[str]]:
+        """(findings, files checked, warnings) for inline content or paths."""
         if content is not None and paths:
             raise Refused("give `content` (with a `filename`) or `paths`, not both")
         if content is not None:
@@ -80,7 +79,7 @@ class BexTools:
             rel = virtual_name(filename)
             with self._lock:
                 findings = self._warm_project().check_text(rel, content, update=False)
-            return findings, 1, [], {rel: content}
+            return findings, 1, []
         from backend_expert.discover import discover
         from backend_expert.engine import run
 
@@ -88,9 +87,9 @@ class BexTools:
         config = self._config()
         files, skipped = inside_only(self.root, discover(targets, config).files)
         if not files:
-            return [], 0, skipped, {}
+            return [], 0, skipped
         result = run(files, config)
-        return result.findings, result.files, [*skipped, *result.warnings], result.texts
+        return result.findings, result.files, [*skipped, *result.warnings]
 
     def check(
         self,
@@ -99,7 +98,7 @@ class BexTools:
         paths: list[str] | None = None,
         select: list[str] | None = None,
     ) -> CheckResult:
-        findings, files, warnings, _ = self._findings(content, filename, paths)
+        findings, files, warnings = self._findings(content, filename, paths)
         if select:
             findings = _selected(findings, select)
         counts = Counter(f.severity.value for f in findings)
@@ -138,50 +137,45 @@ class BexTools:
         write: bool = False,
     ) -> FixProposal:
         try:
-            from backend_expert.fixes import fix_text
+            from backend_expert import fix_files
+            from backend_expert.fixes import applicable, fix_text
         except ImportError:
             raise Refused("this build of bex has no fix engine") from None
         if write and content is not None:
             raise Refused("write applies to paths only; inline content has no file to write")
-        findings, _, _, texts = self._findings(content, filename, paths)
+        findings, _, _ = self._findings(content, filename, paths)
         by_path: dict[str, list[Finding]] = {}
         for finding in findings:
             by_path.setdefault(finding.path, []).append(finding)
-        diff, files, remaining = [], [], []
+        diff, files, remaining, errors = [], [], [], []
         for rel, found in sorted(by_path.items()):
-            text = texts.get(rel) or self._read(rel)
-            if text is None or not any(f.fix for f in found):
+            if not any(applicable(f.fix, unsafe) for f in found):
                 remaining.extend(found)
                 continue
-            outcome = fix_text(rel, text, found, unsafe=unsafe, recheck=self._recheck(rel))
-            remaining.extend(outcome.remaining)
-            if outcome.text != text:
-                diff.extend(
-                    difflib.unified_diff(
-                        text.splitlines(keepends=True),
-                        outcome.text.splitlines(keepends=True),
-                        f"a/{rel}",
-                        f"b/{rel}",
-                    )
+            if content is not None:
+                outcome = fix_text(rel, content, found, unsafe=unsafe, recheck=self._recheck(rel))
+            else:  # read, fixed, verified and (when asked) written as `bex check --fix` does
+                item = fix_files.fix_file(
+                    resolve(self.root, rel), rel, self._recheck(rel), unsafe, write
                 )
+                if item.outcome is None or item.error:
+                    errors.append(f"{rel}: not fixed: {item.error}")
+                    remaining.extend(found)
+                    continue
+                outcome = item.outcome
+            remaining.extend(outcome.remaining)
+            if outcome.changed:
+                diff.append(fix_files.unified_diff(rel, outcome.original, outcome.text))
                 files.append(
                     FileFix(path=rel, applied=len(outcome.applied), failed=len(outcome.failed))
                 )
-                if write:
-                    self._write(rel, outcome.text)
         return FixProposal(
             diff="".join(diff),
             files=files,
             written=write and bool(files),
             remaining=[FindingOut.of(f) for f in remaining],
+            warnings=errors,
         )
-
-    def _read(self, rel: str) -> str | None:
-        """A file's text (runs served from the cache do not keep it), None when unreadable."""
-        try:
-            return (self.root / rel).read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError):
-            return None
 
     def _recheck(self, rel: str):
         def recheck(text: str) -> list[Finding]:
@@ -189,14 +183,6 @@ class BexTools:
                 return self._warm_project().check_text(rel, text, update=False)
 
         return recheck
-
-    def _write(self, rel: str, text: str) -> None:
-        from backend_expert.mcp_guard import resolve
-
-        path = resolve(self.root, rel)  # checked again at the moment of writing
-        temporary = path.with_name(f".{path.name}.bex-tmp")
-        temporary.write_text(text, encoding="utf-8")
-        os.replace(temporary, path)
 
     def review_project(self) -> ReviewResult:
         from backend_expert.engine import run
