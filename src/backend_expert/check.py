@@ -228,6 +228,11 @@ class Checker:
                     self.dispatch.setdefault(node_type, []).append((rule, method))
         # Skipped by the walk: leaves nobody listens for, and the None of `Dict.keys`.
         self.leaves = (LEAVES | {type(None)}) - set(self.dispatch)
+        # Test modules get a table without the rules that skip them, built once.
+        self._test_dispatch = self.dispatch
+        for rule in self.rules:
+            if rule.skip_tests:
+                self._test_dispatch = _without(self._test_dispatch, rule)
 
     def _applies(self, rule: Rule) -> bool:
         return self.project.uses(*rule.frameworks) and not _pinned_below(rule, self.project)
@@ -235,43 +240,46 @@ class Checker:
     def check_file(self, source: SourceFile, facts: ModuleFacts) -> list[Finding]:
         assert source.tree is not None
         ctx = FileContext(source, facts, self.project, self.config)
-        failed: set[str] = set()
-        dispatch = self.dispatch
-        skip_tests = facts.is_test
-        stack: list[tuple[ast.AST, int]] = [(source.tree, 0)]
+        dispatch = self._test_dispatch if facts.is_test else self.dispatch
         ancestors = ctx.ancestors
         fields = _FIELDS
         leaves = self.leaves
+        # Pre-order walk on an explicit stack (deep expressions cannot overflow the C stack).
+        # A node with children is pushed onto `ancestors` while they are visited; the None
+        # pushed below its children pops it again.
+        stack: list[ast.AST | None] = [source.tree]
         while stack:
-            node, depth = stack.pop()
-            del ancestors[depth:]
+            node = stack.pop()
+            if node is None:
+                ancestors.pop()
+                continue
             kind = node.__class__
             handlers = dispatch.get(kind)
             if handlers:
                 for rule, method in handlers:
-                    if rule.code in failed or (skip_tests and rule.skip_tests):
-                        continue
                     ctx.rule = rule
                     try:
                         method(rule, node, ctx)  # type: ignore[operator]
                     except Exception as error:  # contained and reported
-                        failed.add(rule.code)
                         ctx.findings.append(_internal_error(rule, source, node, error, self.config))
-            ancestors.append(node)
-            depth += 1
-            children = []
+                        dispatch = _without(dispatch, rule)
             names = fields.get(kind)
             if names is None:
                 names = child_fields(kind)
-            for name in names:
+            children: list = []
+            for name in names:  # plain loops: this is the hottest code of a run
                 value = getattr(node, name, None)
                 if value.__class__ is list:
-                    children.extend(value)
-                elif value is not None and isinstance(value, ast.AST):
+                    for child in value:
+                        if child.__class__ not in leaves:
+                            children.append(child)
+                elif value.__class__ not in leaves and isinstance(value, ast.AST):
                     children.append(value)
-            stack.extend(
-                [(child, depth) for child in reversed(children) if child.__class__ not in leaves]
-            )
+            if children:
+                ancestors.append(node)
+                stack.append(None)
+                children.reverse()
+                stack += children
         ctx.release()
         return ctx.findings
 
@@ -286,6 +294,18 @@ class Checker:
                 message = f"rule {rule.code} ({rule.slug}) failed on the project: {type(error).__name__}: {error}"
                 findings.append(file_finding("internal-error", ".", message, self.config))
         return findings
+
+
+def _without(
+    dispatch: dict[type[ast.AST], list[tuple[Rule, object]]], rule: Rule
+) -> dict[type[ast.AST], list[tuple[Rule, object]]]:
+    """A copy of a dispatch table without `rule`'s handlers (a rule that failed, or that
+    skips test modules): cheaper than asking for every node."""
+    return {
+        kind: kept
+        for kind, handlers in dispatch.items()
+        if (kept := [(r, m) for r, m in handlers if r is not rule])
+    }
 
 
 def _internal_error(
