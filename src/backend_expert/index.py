@@ -21,6 +21,7 @@ from backend_expert.discover import IMPORTS, declared_frameworks
 
 if TYPE_CHECKING:
     from backend_expert.django_web import WebFacts
+    from backend_expert.flask_web import FlaskFacts
 
 
 @dataclass(frozen=True)
@@ -91,6 +92,8 @@ class ModuleFacts:
     lookups: dict[tuple[str, str], int] = field(default_factory=dict)
     # Django web facts (settings operations, URL wiring, request functions): django_web.py.
     django_web: WebFacts | None = None
+    # Flask apps, blueprints and routes: flask_web.py.
+    flask: FlaskFacts | None = None
 
     def digest(self) -> str:
         """A hash stable across processes (sets are sorted: string hashing is randomised)."""
@@ -128,6 +131,7 @@ class ModuleFacts:
             self.save_signals,
             sorted(self.call_args.items()),
             self.django_web.key() if self.django_web else None,
+            self.flask.key() if self.flask else None,
             sorted(self.lookups.items()),
         )
         return hashlib.blake2b(repr(canonical).encode(), digest_size=16).hexdigest()
@@ -316,6 +320,9 @@ def collect_facts(
     from backend_expert.django_web import collect_web_facts  # imports this module
 
     facts.django_web = collect_web_facts(tree, rel_path, collector)
+    from backend_expert.flask_web import collect_flask_facts
+
+    facts.flask = collect_flask_facts(tree, rel_path, collector, text)
     return facts
 
 
