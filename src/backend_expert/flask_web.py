@@ -16,6 +16,7 @@ from dataclasses import astuple, dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from backend_expert.check import FileContext
     from backend_expert.index import Project, _FactCollector
 
 APP_CLASSES = frozenset({"flask.Flask", "flask.app.Flask", "apiflask.APIFlask", "quart.Quart"})
@@ -410,7 +411,7 @@ def _expand(
         class_decorators = tuple(d for view in chain for d in view.decorators)
         found = next((view.methods for view in chain if view.methods), ())
         if not methods:
-            methods = tuple(m for m, _ in found if m != "DISPATCH_REQUEST") or (
+            methods = tuple(sorted(m for m, _ in found if m != "DISPATCH_REQUEST")) or (
                 ("GET",) if raw.via == "add_url_rule" else ()
             )
         method_decorators = tuple(d for _, names in found for d in names)
@@ -422,3 +423,33 @@ def _expand(
         raw.file, raw.line, raw.handler, methods, raw.rule, owner, kind,
         decorators, auth, raw.view is not None,
     )  # fmt: skip
+
+
+# --- for rules: what the checked file holds -----------------------------------------------------
+
+FLASK_OBJECTS = APP_CLASSES | BLUEPRINT_CLASSES
+
+
+def is_flask_object(node: ast.AST, ctx: FileContext) -> bool:
+    """True when `node` holds a Flask app or blueprint (or an instance of a subclass)."""
+    kind = ctx.type_of(node)
+    return kind is not None and (
+        kind in FLASK_OBJECTS or ctx.project.is_subclass(kind, FLASK_OBJECTS)
+    )
+
+
+def is_flask_route(function: ast.AST, ctx: FileContext) -> bool:
+    """True when `function` is decorated with `@app.route(...)`/`@bp.post(...)` on a Flask
+    object, or with `.route(...)` on any object in a Flask project (a blueprint from a helper)."""
+    if not isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        return False
+    for decorator in function.decorator_list:
+        found = _route_decorator(decorator)
+        if found is None:
+            continue
+        receiver = decorator.func.value  # type: ignore[attr-defined]
+        if is_flask_object(receiver, ctx) or (
+            found[0] == "route" and "flask" in ctx.project.frameworks
+        ):
+            return True
+    return False
