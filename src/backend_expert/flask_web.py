@@ -117,8 +117,14 @@ class FlaskFacts:
 
 
 def looks_like_auth(name: str) -> bool:
-    return bool(AUTH_WORDS.search(name.rpartition(".")[2] or name)) or name.startswith(
-        ("flask_login.", "flask_jwt_extended.", "flask_httpauth.")
+    """A decorator that authenticates or authorises: by its name, or by the library it is from
+    (flask-allows' `requires(...)` included)."""
+    short = name.rpartition(".")[2] or name
+    return (
+        bool(AUTH_WORDS.search(short))
+        or short in ("requires", "allows")
+        or ".allows." in name
+        or name.startswith(("flask_login.", "flask_jwt_extended.", "flask_httpauth.", "flask_allows."))
     )
 
 
@@ -133,6 +139,7 @@ class _Collector:
         self.views: list[_View] = []
         self.guards: list[tuple[str, str]] = []
         self.local: dict[str, str] = {}  # names bound in the current factory -> owner id
+        self.params: set[str] = set()  # parameters of the function being read
 
     def owner(self, node: ast.AST, scope: str | None) -> str | None:
         if isinstance(node, ast.Name) and scope and node.id in self.local:
@@ -146,9 +153,11 @@ class _Collector:
     def statement(self, stmt: ast.stmt, scope: str | None) -> None:
         if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
             self.function(stmt, scope)
-            saved = dict(self.local)
+            saved, saved_params = dict(self.local), self.params
+            args = stmt.args
+            self.params = {a.arg for a in (*args.posonlyargs, *args.args, *args.kwonlyargs)}
             self.block(stmt.body, f"{scope or self.c.module}.{stmt.name}")
-            self.local = saved
+            self.local, self.params = saved, saved_params
         elif isinstance(stmt, ast.ClassDef):
             self.klass(stmt)
         elif isinstance(stmt, (ast.Assign, ast.AnnAssign)) and stmt.value is not None:
@@ -213,13 +222,15 @@ class _Collector:
     def call(self, call: ast.Call, scope: str | None) -> None:
         func = call.func
         if not isinstance(func, ast.Attribute):
+            if isinstance(func, ast.Name) and call.args:
+                self.helper_call(call, scope)
             return
         owner = self.owner(func.value, scope)
         if func.attr == "add_url_rule":
             rule = _string(call.args[0] if call.args else _keyword(call, "rule"))
             view = call.args[2] if len(call.args) > 2 else _keyword(call, "view_func")
-            if view is None:
-                return
+            if view is None or (isinstance(view, ast.Name) and view.id in self.params):
+                return  # a registration helper: its callers are read instead
             methods = _methods(_keyword(call, "methods"))
             view_class = None
             if (
@@ -251,6 +262,28 @@ class _Collector:
             handler = self.c.qualify(call.args[0])
             if handler:
                 self.guards.append((owner, handler))
+
+    def helper_call(self, call: ast.Call, scope: str | None) -> None:
+        """`register_view(bp, routes=["/a"], view_func=V.as_view("a"))`: a project helper
+        wrapping `add_url_rule`, recognised by its `view_func=...as_view(...)` argument."""
+        view = _keyword(call, "view_func")
+        if not (
+            isinstance(view, ast.Call)
+            and isinstance(view.func, ast.Attribute)
+            and view.func.attr == "as_view"
+        ):
+            return
+        owner = self.owner(call.args[0], scope)
+        routes = _keyword(call, "routes") or (call.args[1] if len(call.args) > 1 else None)
+        items = routes.elts if isinstance(routes, (ast.List, ast.Tuple)) else [routes]
+        view_class = self.c.qualify(view.func.value)
+        for item in items:
+            self.routes.append(
+                _RawRoute(
+                    self.path, call.lineno, view_class or "?", _methods(_keyword(call, "methods")),
+                    _string(item), owner, "add_url_rule", (), view_class,
+                )
+            )  # fmt: skip
 
     def klass(self, node: ast.ClassDef) -> None:
         methods = []
@@ -436,6 +469,19 @@ def is_flask_object(node: ast.AST, ctx: FileContext) -> bool:
     return kind is not None and (
         kind in FLASK_OBJECTS or ctx.project.is_subclass(kind, FLASK_OBJECTS)
     )
+
+
+def is_flask_handler(function: ast.AST, ctx: FileContext) -> bool:
+    """A route function, or an HTTP method (`get`, `post`...) of a class-based view
+    (`MethodView`, Flask-RESTful/RESTX `Resource`, or a project subclass of them)."""
+    if is_flask_route(function, ctx):
+        return True
+    if not isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        return False
+    klass = ctx.enclosing_class()
+    if klass is None or function.name not in HTTP_METHODS or ctx.enclosing_function() is not None:
+        return False
+    return ctx.project.is_subclass(f"{ctx.module}.{klass.name}", VIEW_BASES)
 
 
 def is_flask_route(function: ast.AST, ctx: FileContext) -> bool:

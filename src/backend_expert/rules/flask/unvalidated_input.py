@@ -6,7 +6,7 @@ import ast
 
 from backend_expert.check import FileContext
 from backend_expert.findings import Confidence, Severity
-from backend_expert.flask_web import is_flask_route
+from backend_expert.flask_web import is_flask_handler
 from backend_expert.nodes import own_nodes
 from backend_expert.rules.base import Example, Explanation, Rule, visit
 
@@ -59,7 +59,7 @@ class FlaskUnvalidatedInput(Rule):
     hint = "Load the payload through a schema (marshmallow `Schema().load`, a pydantic model, a WTForms form) and build the row from the validated data."
     explanation = Explanation(
         what=(
-            "In a Flask route, flags `request.json`, `request.get_json()`, `request.form` and "
+            "In a Flask route or a method of a class-based view, flags `request.json`, `request.get_json()`, `request.form` and "
             "`request.values` when what is read ends up in a model constructor or on a model "
             "attribute, or is handed to `session.add(...)`, in a function that adds rows to a "
             "session and validates nothing: no marshmallow `load`, pydantic `model_validate`, "
@@ -200,7 +200,7 @@ def echo():
 
     @visit(ast.FunctionDef, ast.AsyncFunctionDef)
     def check_function(self, node: ast.FunctionDef | ast.AsyncFunctionDef, ctx: FileContext) -> None:
-        if not is_flask_route(node, ctx):
+        if not is_flask_handler(node, ctx):
             return
         nodes = list(own_nodes(node))
         if not any(
@@ -223,9 +223,10 @@ def echo():
                 continue
             reported.add(read.lineno)
             what = "spread into a model" if spread else "written to a model"
+            shown = ast.unparse(read) + ("(...)" if read.attr == "get_json" else "")
             ctx.report(
                 read,
-                f"`{ast.unparse(read)}` is {what} without validation: wrong types and extra "
+                f"`{shown}` is {what} without validation: wrong types and extra "
                 "keys reach the database; load it through a schema first",
                 confidence=Confidence.HIGH if spread else Confidence.MEDIUM,
             )

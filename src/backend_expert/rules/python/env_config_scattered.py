@@ -22,6 +22,7 @@ PROCESS_VARIABLES = frozenset(
     {"PATH", "HOME", "USER", "PWD", "TERM", "TZ", "LANG", "PYTHONPATH", "HOSTNAME", "CI",
      "DJANGO_SETTINGS_MODULE", "SERVER_SOFTWARE", "VIRTUAL_ENV", "TMPDIR", "SHELL"}
 )  # fmt: skip
+LOCATOR_SUFFIXES = ("_SETTINGS", "_CONFIG", "_SETTINGS_MODULE", "_CONFIG_FILE", "_CONFIG_PATH", "_ENV_FILE")
 PROCESS_PREFIXES = ("PYTEST", "GITHUB_", "KUBERNETES_", "GUNICORN", "UVICORN", "WERKZEUG", "FLASK_RUN")
 
 
@@ -150,7 +151,11 @@ def sender() -> str:
             self._check(node, _variable(node.slice), ctx)
 
     def _check(self, node: ast.AST, variable: str | None, ctx: FileContext) -> None:
-        if variable and (variable in PROCESS_VARIABLES or variable.startswith(PROCESS_PREFIXES)):
+        if variable and (
+            variable in PROCESS_VARIABLES
+            or variable.startswith(PROCESS_PREFIXES)
+            or variable.endswith(LOCATOR_SUFFIXES)  # where the configuration itself lives
+        ):
             return
         if not self._applies(ctx) or in_cli_function(ctx):
             return

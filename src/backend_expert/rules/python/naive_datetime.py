@@ -12,6 +12,10 @@ from backend_expert.rules.base import Example, Explanation, Rule, visit
 from backend_expert.rules.python._places import is_application_code
 
 DATETIME = "datetime.datetime"
+LOCAL_USES = frozenset(
+    {"timestamp", "strftime", "year", "month", "day", "hour", "minute", "date", "time",
+     "weekday", "isoweekday", "timetuple", "ctime"}
+)  # fmt: skip
 CALLABLE_KEYWORDS = frozenset({"default", "onupdate", "default_factory", "server_onupdate"})
 
 
@@ -40,7 +44,8 @@ class NaiveDatetime(Rule):
         what=(
             "Flags calls to `datetime.utcnow()` and `datetime.utcfromtimestamp(ts)` (high "
             "confidence: deprecated since Python 3.12), `datetime.now()` with no time zone "
-            "(medium), and `datetime.utcnow`/`datetime.now` handed over as a callable default "
+            "(medium; not when only its timestamp, date parts or `strftime` are used, which "
+            "read local time as local time), and `datetime.utcnow`/`datetime.now` handed over as a callable default "
             "(`default=datetime.utcnow` on a column or field, medium, no fix). Tests, "
             "migrations and scripts are left alone."
         ),
@@ -138,7 +143,7 @@ CREATED = datetime.utcnow()
             return
         if ctx.qualname(func.value) != DATETIME or not self._applies(ctx):
             return
-        if func.attr == "now" and (node.args or node.keywords):
+        if func.attr == "now" and (node.args or node.keywords or self._local_use(ctx)):
             return
         if func.attr == "utcfromtimestamp" and (len(node.args) != 1 or node.keywords):
             return
@@ -182,6 +187,12 @@ CREATED = datetime.utcnow()
             "such as `lambda: datetime.now(UTC)` with a time-zone-aware column",
             confidence=Confidence.MEDIUM,
         )
+
+    @staticmethod
+    def _local_use(ctx: FileContext) -> bool:
+        """`datetime.now().timestamp()`/`.strftime(...)`/`.year`: local time used as local time."""
+        parent = ctx.parent()
+        return isinstance(parent, ast.Attribute) and parent.attr in LOCAL_USES
 
     @staticmethod
     def _applies(ctx: FileContext) -> bool:

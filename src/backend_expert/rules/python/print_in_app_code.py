@@ -7,6 +7,7 @@ import ast
 from backend_expert.check import FileContext
 from backend_expert.findings import Confidence, Severity
 from backend_expert.rules.base import Example, Explanation, Rule, visit
+from backend_expert.rules.python.env_config_scattered import _config_named
 from backend_expert.rules.python._places import in_cli_function, is_application_code, is_cli_module
 
 WEB_FRAMEWORKS = ("flask", "fastapi", "starlette", "django", "drf")
@@ -27,7 +28,7 @@ class PrintInAppCode(Rule):
             "Flags `print(...)` in the modules of a Flask, FastAPI, Starlette or Django project. "
             "Not reported: tests, scripts and tooling folders (`scripts/`, `bin/`, `tools/`, "
             "`examples/`, `docs/`), management commands, migrations, `manage.py`, `setup.py`, "
-            "`__main__.py`, `cli.py`, modules that use a CLI toolkit (click, typer, argparse) "
+            "`__main__.py`, `cli.py`, settings and config modules (they run before logging is set up), modules that use a CLI toolkit (click, typer, argparse) "
             "or have an `if __name__ == '__main__':` block, functions registered as commands or "
             "named `main`, and prints to an explicit stream (`file=sys.stderr`)."
         ),
@@ -115,7 +116,11 @@ if __name__ == "__main__":
             return
         cached = getattr(ctx, "_bex802_app", None)
         if cached is None:
-            cached = is_application_code(ctx) and not is_cli_module(ctx)
+            cached = (
+                is_application_code(ctx)
+                and not is_cli_module(ctx)
+                and not _config_named(ctx.module)  # runs before logging is configured
+            )
             ctx._bex802_app = cached  # type: ignore[attr-defined]
         if not cached or in_cli_function(ctx):
             return

@@ -9,6 +9,7 @@ from backend_expert.findings import Applicability, Confidence, Fix, Severity
 from backend_expert.pyedits import import_edit, insert_before_line
 from backend_expert.pytest_config import collection_hooks, pytest_config
 from backend_expert.rules.base import Example, Explanation, Rule, visit
+from backend_expert.rules.testing.test_without_assert import is_test_file
 
 ASYNC_WORDS = ("asyncio", "anyio", "trio", "async", "curio", "gen_test", "tornado")
 # Fixtures whose presence makes a plugin run the coroutine (anyio, legacy pytest-aiohttp).
@@ -155,7 +156,7 @@ async def test_job():
 
     @visit(ast.AsyncFunctionDef)
     def check_test(self, node: ast.AsyncFunctionDef, ctx: FileContext) -> None:
-        if not ctx.is_test or not node.name.startswith("test"):
+        if not ctx.is_test or not node.name.startswith("test") or not is_test_file(ctx.path):
             return
         parents = ctx.ancestors
         klass = parents[-1] if parents and isinstance(parents[-1], ast.ClassDef) else None

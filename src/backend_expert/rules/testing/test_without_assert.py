@@ -8,6 +8,12 @@ from backend_expert.check import FileContext
 from backend_expert.findings import Confidence, Severity
 from backend_expert.rules.base import Example, Explanation, Rule, visit
 
+
+def is_test_file(path: str) -> bool:
+    """A file pytest (or Django's runner) collects tests from: `test*.py`, `*_test.py`."""
+    name = path.rpartition("/")[2]
+    return name.startswith("test") or name.endswith("_test.py")
+
 # Words in a called name that mean "this checks something" (assert helpers, mock assertions,
 # pytest.raises/warns/fail, expect-style libraries, snapshot and approval tools).
 CHECK_WORDS = (
@@ -21,6 +27,13 @@ CHECKING_FIXTURES = (
     "aioresponses", "requests_mock", "responses", "recorder", "django_assert",
 )  # fmt: skip
 SKIP_MARKS = ("skip", "xfail", "todo", "expected_failure")
+# Test names that state the test checks only that nothing raises (a deliberate smoke test).
+SMOKE_WORDS = (
+    "raise", "crash", "error", "fail", "smoke", "okay", "_ok", "works", "handles", "succeed",
+    "runs", "exception", "does_not", "doesnt", "not_", "no_", "import", "sanity",
+)  # fmt: skip
+# Method names of test helpers (on `self` or a module) that run a check.
+HELPER_PREFIXES = ("_test", "test_", "do_test", "run_test", "_check", "_verify", "_assert")
 
 
 def _asserts(function: ast.AST, helpers: dict[str, ast.AST], depth: int = 0) -> bool:
@@ -31,6 +44,8 @@ def _asserts(function: ast.AST, helpers: dict[str, ast.AST], depth: int = 0) -> 
             func = node.func
             text = ast.unparse(func).lower()
             if any(word in text for word in CHECK_WORDS):
+                return True
+            if isinstance(func, ast.Attribute) and func.attr.startswith(HELPER_PREFIXES):
                 return True
             if isinstance(func, ast.Name) and func.id in helpers and depth < 2:
                 if _asserts(helpers[func.id], helpers, depth + 1):
@@ -63,7 +78,8 @@ class TestWithoutAssert(Rule):
             "(`assert_*`, `check_*`, `verify_*`, `expect(...)`). Helpers defined in the same "
             "module are looked into. Tests that request a fixture which asserts by itself "
             "(`httpx_mock`, `snapshot`, `benchmark`, `*_regression`), skipped or xfail tests, "
-            "and empty placeholder tests are left alone, as are tests that call a helper imported "
+            "empty placeholder tests, smoke tests whose name or docstring says they check that "
+            "nothing raises (`test_doesnt_raise_...`, `test_..._okay`) are left alone, as are tests that call a helper imported "
             "from another test module (conftest, test utilities), which may assert."
         ),
         why=(
@@ -146,7 +162,9 @@ def test_placeholder():
     def check_test(self, node: ast.FunctionDef | ast.AsyncFunctionDef, ctx: FileContext) -> None:
         if not ctx.is_test or not node.name.startswith("test") or _trivial(node.body):
             return
-        if ctx.path.rpartition("/")[2] == "conftest.py":
+        if not is_test_file(ctx.path) or any(w in node.name.lower() for w in SMOKE_WORDS):
+            return
+        if self._says_it_raises(node, ctx):
             return
         parents = ctx.ancestors
         parent = parents[-1] if parents else None
@@ -171,6 +189,16 @@ def test_placeholder():
             "assert on the outcome",
             confidence=Confidence.MEDIUM,
             end_node=node.args,
+        )
+
+    @staticmethod
+    def _says_it_raises(node: ast.AST, ctx: FileContext) -> bool:
+        """A docstring or comment in the test says the call is expected to raise on failure."""
+        first, last = node.lineno, node.end_lineno or node.lineno
+        text = "\n".join(ctx.source.lines[first - 1 : last]).lower()
+        return any(
+            word in text
+            for word in ("will raise", "would raise", "should not raise", "shouldn't raise", "no exception", "does not raise", "doesn't raise")
         )
 
     @staticmethod
