@@ -40,7 +40,10 @@ AUTH_WORDS = re.compile(
     r"admin_required|requires?_(?:user|admin|role|scope|perm|login)|protected",
     re.IGNORECASE,
 )
-_GATE = re.compile(r"\.route\(|add_url_rule\(|add_resource\(|Blueprint\(|Flask\(|^\s*@\w+\.(?:get|post|put|patch|delete)\(", re.M)
+_GATE = re.compile(
+    r"\.route\(|add_url_rule\(|add_resource\(|Blueprint\(|Flask\(|^\s*@\w+\.(?:get|post|put|patch|delete)\(",
+    re.M,
+)
 
 
 @dataclass(frozen=True)
@@ -124,7 +127,9 @@ def looks_like_auth(name: str) -> bool:
         bool(AUTH_WORDS.search(short))
         or short in ("requires", "allows")
         or ".allows." in name
-        or name.startswith(("flask_login.", "flask_jwt_extended.", "flask_httpauth.", "flask_allows."))
+        or name.startswith(
+            ("flask_login.", "flask_jwt_extended.", "flask_httpauth.", "flask_allows.")
+        )
     )
 
 
@@ -216,7 +221,9 @@ class _Collector:
             owner = self.owner(decorator.func.value, scope)  # type: ignore[attr-defined]
             rule = _string(decorator.args[0] if decorator.args else _keyword(decorator, "rule"))
             self.routes.append(
-                _RawRoute(self.path, node.lineno, handler, methods, rule, owner, via, tuple(others), None)
+                _RawRoute(
+                    self.path, node.lineno, handler, methods, rule, owner, via, tuple(others), None
+                )
             )
 
     def call(self, call: ast.Call, scope: str | None) -> None:
@@ -304,7 +311,12 @@ class _Collector:
                 values = stmt.value
                 items = values.elts if isinstance(values, (ast.List, ast.Tuple)) else []
                 if isinstance(values, ast.Dict):
-                    items = [e for v in values.values if isinstance(v, (ast.List, ast.Tuple)) for e in v.elts]
+                    items = [
+                        e
+                        for v in values.values
+                        if isinstance(v, (ast.List, ast.Tuple))
+                        for e in v.elts
+                    ]
                 for item in items:
                     target = item.func if isinstance(item, ast.Call) else item
                     decorators.append(self.c.qualify(target) or ast.unparse(target))
@@ -357,7 +369,10 @@ def collect_flask_facts(
     tree: ast.Module, rel_path: str, collector: _FactCollector, text: str | None
 ) -> FlaskFacts | None:
     """The Flask facts of one module (None when it has none)."""
-    flaskish = any(m.partition(".")[0] in ("flask", "flask_restful", "flask_restx", "apiflask", "quart") for m in collector.imported)
+    flaskish = any(
+        m.partition(".")[0] in ("flask", "flask_restful", "flask_restx", "apiflask", "quart")
+        for m in collector.imported
+    )
     if not flaskish and (text is None or not _GATE.search(text)):
         return None
     state = _Collector(collector, rel_path)

@@ -59,7 +59,9 @@ def _read_directory(directory: str, root: str) -> PytestConfig | None:
 
     ini = os.path.join(directory, "pytest.ini")
     if os.path.isfile(ini):  # pytest.ini wins even when empty
-        return _ini(ini, name("pytest.ini"), ("pytest", "tool:pytest")) or PytestConfig(name("pytest.ini"))
+        return _ini(ini, name("pytest.ini"), ("pytest", "tool:pytest")) or PytestConfig(
+            name("pytest.ini")
+        )
     pyproject = os.path.join(directory, "pyproject.toml")
     if os.path.isfile(pyproject):
         try:
@@ -127,7 +129,11 @@ def collection_hooks(project: Project) -> set[str]:
     `pytest_collection_modifyitems` (it may add markers)."""
     found = project.__dict__.get("_pytest_hooks")
     if found is None:
-        wanted = {"pytest_collection_modifyitems", "pytest_pyfunc_call", "pytest_pycollect_makeitem"}
+        wanted = {
+            "pytest_collection_modifyitems",
+            "pytest_pyfunc_call",
+            "pytest_pycollect_makeitem",
+        }
         found = set()
         for facts in project.modules.values():
             if facts.path.rpartition("/")[2] == "conftest.py":

@@ -103,9 +103,7 @@ async def place_order(order_id: int) -> None:
             return
         func = call.func
         name = ctx.qualname(func)
-        if name in SPAWNERS:
-            spelled = ast.unparse(func)
-        elif (
+        if name in SPAWNERS or (
             isinstance(func, ast.Attribute)
             and func.attr == "create_task"
             and self._is_loop(func.value, ctx)

@@ -128,7 +128,23 @@ async def first_ok(client, urls: list[str]):
             return
         call = awaits[0].value
         if any(
-            isinstance(n, (ast.Break, ast.Return, ast.Continue, ast.Yield, ast.YieldFrom, ast.For, ast.While, ast.With, ast.AsyncWith, ast.Try, ast.Raise, ast.If))
+            isinstance(
+                n,
+                (
+                    ast.Break,
+                    ast.Return,
+                    ast.Continue,
+                    ast.Yield,
+                    ast.YieldFrom,
+                    ast.For,
+                    ast.While,
+                    ast.With,
+                    ast.AsyncWith,
+                    ast.Try,
+                    ast.Raise,
+                    ast.If,
+                ),
+            )
             for stmt in node.body
             for n in ast.walk(stmt)
         ):
@@ -166,11 +182,27 @@ async def first_ok(client, urls: list[str]):
     def _parallel_safe(call: ast.Call) -> bool:
         func = call.func
         if not isinstance(func, ast.Attribute):
-            return isinstance(func, ast.Name) and not any(w in func.id.lower() for w in ("save", "send", "write", "sleep"))
-        if func.attr in SERIAL_METHODS or func.attr.startswith(("send", "write", "save", "create", "set", "delete", "update", "insert", "post", "put", "patch")):
+            return isinstance(func, ast.Name) and not any(
+                w in func.id.lower() for w in ("save", "send", "write", "sleep")
+            )
+        if func.attr in SERIAL_METHODS or func.attr.startswith(
+            (
+                "send",
+                "write",
+                "save",
+                "create",
+                "set",
+                "delete",
+                "update",
+                "insert",
+                "post",
+                "put",
+                "patch",
+            )
+        ):
             return False
         receiver = ast.unparse(func.value).lower()
-        return not any(word in receiver for word in SERIAL_WORDS) and "self" != receiver
+        return not any(word in receiver for word in SERIAL_WORDS) and receiver != "self"
 
     @staticmethod
     def _collects(loop: ast.For, awaited: ast.Await) -> bool:

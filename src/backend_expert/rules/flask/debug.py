@@ -150,12 +150,15 @@ Job().run(debug=True)
         func = node.func
         if not isinstance(func, ast.Attribute):
             return
+        keyword = {"run": "debug", "update": "DEBUG"}.get(func.attr)
+        if keyword is None or not any(
+            kw.arg == keyword and _is_true(kw.value) for kw in node.keywords
+        ):
+            return
         if func.attr == "run" and is_flask_object(func.value, ctx):
-            if any(kw.arg == "debug" and _is_true(kw.value) for kw in node.keywords):
-                self._report(ctx, node, f"`{ast.unparse(func.value)}.run(debug=True)`")
+            self._report(ctx, node, f"`{ast.unparse(func.value)}.run(debug=True)`")
         elif func.attr == "update" and self._config_of_app(func.value, ctx):
-            if any(kw.arg == "DEBUG" and _is_true(kw.value) for kw in node.keywords):
-                self._report(ctx, node, "`config.update(DEBUG=True)`")
+            self._report(ctx, node, "`config.update(DEBUG=True)`")
 
     @visit(ast.Assign)
     def check_assign(self, node: ast.Assign, ctx: FileContext) -> None:
@@ -180,13 +183,19 @@ Job().run(debug=True)
         if klass is not None:
             if "config" not in klass.name.lower() or _dev_named(klass.name):
                 return
-            if not klass.name.lower().startswith(("prod", "live", "release")) and klass.name.lower() not in ("config", "baseconfig", "defaultconfig"):
+            if not klass.name.lower().startswith(
+                ("prod", "live", "release")
+            ) and klass.name.lower() not in ("config", "baseconfig", "defaultconfig"):
                 return
         else:
             stem = ctx.path.rpartition("/")[2].removesuffix(".py").lower()
-            if "config" not in stem and "settings" not in stem or _dev_named(ctx.path):
+            if ("config" not in stem and "settings" not in stem) or _dev_named(ctx.path):
                 return
-        confidence = Confidence.HIGH if klass and klass.name.lower().startswith("prod") else Confidence.MEDIUM
+        confidence = (
+            Confidence.HIGH
+            if klass and klass.name.lower().startswith("prod")
+            else Confidence.MEDIUM
+        )
         ctx.report(
             node,
             "`DEBUG = True` in Flask configuration turns on the Werkzeug debugger (remote code "

@@ -21,7 +21,9 @@ class FlaskSsti(Rule):
     cwe = 1336
     security_severity = 9.0
     summary = "Template source built from non-constant text in `render_template_string`"
-    hint = "Keep the template constant (a file with `render_template`) and pass the data as variables."
+    hint = (
+        "Keep the template constant (a file with `render_template`) and pass the data as variables."
+    )
     explanation = Explanation(
         what=(
             "Flags `render_template_string(x)` when the template source `x` is not a constant: "

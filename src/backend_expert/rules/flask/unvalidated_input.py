@@ -18,7 +18,16 @@ VALIDATING_CALLS = frozenset(
     {"load", "loads", "validate", "validate_on_submit", "model_validate", "parse_obj",
      "model_validate_json", "parse_raw", "is_valid", "deserialize", "validate_json"}
 )  # fmt: skip
-VALIDATING_WORDS = ("schema", "validat", "use_args", "use_kwargs", "input", "arguments", "expects_json", "form")
+VALIDATING_WORDS = (
+    "schema",
+    "validat",
+    "use_args",
+    "use_kwargs",
+    "input",
+    "arguments",
+    "expects_json",
+    "form",
+)
 
 
 def _payload_read(node: ast.AST, ctx: FileContext) -> bool:
@@ -199,7 +208,9 @@ def echo():
     )
 
     @visit(ast.FunctionDef, ast.AsyncFunctionDef)
-    def check_function(self, node: ast.FunctionDef | ast.AsyncFunctionDef, ctx: FileContext) -> None:
+    def check_function(
+        self, node: ast.FunctionDef | ast.AsyncFunctionDef, ctx: FileContext
+    ) -> None:
         if not is_flask_handler(node, ctx):
             return
         nodes = list(own_nodes(node))
@@ -218,7 +229,9 @@ def echo():
         for sink, spread in self._sinks(nodes, tainted, ctx):
             read = next((r for r in reads if _contains(sink, r)), None)
             if read is None:
-                read = next((r for r in reads if id(r) in tainted.get(_first_name(sink, tainted), ())), None)
+                read = next(
+                    (r for r in reads if id(r) in tainted.get(_first_name(sink, tainted), ())), None
+                )
             if read is None or read.lineno in reported:
                 continue
             reported.add(read.lineno)
@@ -252,6 +265,7 @@ def echo():
     @staticmethod
     def _sinks(nodes: list[ast.AST], tainted: dict[str, set[int]], ctx: FileContext):
         """(expression that reaches the database, spread?) pairs."""
+
         def carries(expr: ast.AST) -> bool:
             return any(
                 (isinstance(n, ast.Name) and n.id in tainted) or _payload_read(n, ctx)
@@ -272,9 +286,12 @@ def echo():
                     for arg in node.args:
                         if carries(arg) and not isinstance(arg, ast.Name):
                             yield arg, False
-            elif isinstance(node, ast.Assign) and carries(node.value):
-                if any(isinstance(t, ast.Attribute) for t in node.targets):
-                    yield node.value, False
+            elif (
+                isinstance(node, ast.Assign)
+                and any(isinstance(t, ast.Attribute) for t in node.targets)
+                and carries(node.value)
+            ):
+                yield node.value, False
 
 
 def _contains(tree: ast.AST, node: ast.AST) -> bool:

@@ -15,21 +15,30 @@ if TYPE_CHECKING:
 
 CONFIG_WORDS = ("settings", "config", "conf", "configuration", "env", "environment", "constants")
 SETTINGS_BASES = frozenset(
-    {"pydantic_settings.BaseSettings", "pydantic.BaseSettings", "pydantic.env_settings.BaseSettings"}
+    {
+        "pydantic_settings.BaseSettings",
+        "pydantic.BaseSettings",
+        "pydantic.env_settings.BaseSettings",
+    }
 )
 # Variables of the process or platform rather than of the application's configuration.
 PROCESS_VARIABLES = frozenset(
     {"PATH", "HOME", "USER", "PWD", "TERM", "TZ", "LANG", "PYTHONPATH", "HOSTNAME", "CI",
      "DJANGO_SETTINGS_MODULE", "SERVER_SOFTWARE", "VIRTUAL_ENV", "TMPDIR", "SHELL"}
 )  # fmt: skip
-LOCATOR_SUFFIXES = ("_SETTINGS", "_CONFIG", "_SETTINGS_MODULE", "_CONFIG_FILE", "_CONFIG_PATH", "_ENV_FILE")
-PROCESS_PREFIXES = ("PYTEST", "GITHUB_", "KUBERNETES_", "GUNICORN", "UVICORN", "WERKZEUG", "FLASK_RUN")
+LOCATOR_SUFFIXES = (
+    "_SETTINGS",
+    "_CONFIG",
+    "_SETTINGS_MODULE",
+    "_CONFIG_FILE",
+    "_CONFIG_PATH",
+    "_ENV_FILE",
+)
+PROCESS_PREFIXES = ("PYTEST", "GITHUB_", "KUBERNETES_", "GUNICORN", "UVICORN", "WERKZEUG", "FLASK_")
 
 
 def _config_named(module: str) -> bool:
-    return any(
-        word in part.lower() for part in module.split(".") for word in CONFIG_WORDS
-    )
+    return any(word in part.lower() for part in module.split(".") for word in CONFIG_WORDS)
 
 
 def _is_settings_module(facts: ModuleFacts, project: Project) -> bool:
@@ -47,7 +56,9 @@ def settings_modules(project: Project) -> frozenset[str]:
     found = project.__dict__.get("_settings_modules")
     if found is None:
         found = frozenset(
-            facts.module for facts in project.modules.values() if _is_settings_module(facts, project)
+            facts.module
+            for facts in project.modules.values()
+            if _is_settings_module(facts, project)
         )
         project.__dict__["_settings_modules"] = found
     return found
@@ -73,7 +84,8 @@ class EnvConfigScattered(Rule):
             "modules of a web project that has a settings module (a module named like "
             "settings/config, a pydantic-settings `BaseSettings` class, or Django settings): "
             "medium confidence. In a FastAPI or Starlette project without any settings module "
-            "the read is reported with low confidence. The settings modules themselves, "
+            "the read is reported with low confidence. One finding per module, on the first read, "
+            "naming the other variables the module reads. The settings modules themselves, "
             "scripts, CLI code, `wsgi.py`/`asgi.py`, tests and process variables (`PATH`, "
             "`HOME`, `DJANGO_SETTINGS_MODULE`...) are left alone."
         ),
@@ -117,7 +129,7 @@ SMTP_HOST = os.environ["SMTP_HOST"]  # flagged
 
 
 def sender() -> str:
-    return os.getenv("MAIL_FROM", "noreply@example.com")  # flagged
+    return os.getenv("MAIL_FROM", "noreply@example.com")
 """,
             },
         ),
@@ -168,13 +180,47 @@ def sender() -> str:
             where = "a settings class (pydantic-settings)"
         else:
             return
-        shown = f"`{variable}`" if variable else "an environment variable"
+        if getattr(ctx, "_bex805_reported", False):
+            return  # one finding per module: the first read, naming the others
+        ctx._bex805_reported = True  # type: ignore[attr-defined]
+        names = self._all_variables(ctx)
+        others = [n for n in names if n != variable]
+        shown = f"`{variable}`" if variable else "An environment variable"
+        more = ""
+        if others:
+            listed = ", ".join(f"`{n}`" for n in others[:4])
+            more = f" (this module also reads {listed}{', ...' if len(others) > 4 else ''})"
         ctx.report(
             node,
-            f"{shown} is read here instead of in {where}: configuration scattered across "
-            "modules has no single list, default or type; declare it once and import it",
+            f"{shown} is read here instead of in {where}{more}: configuration scattered "
+            "across modules has no single list, default or type; declare it once and import it",
             confidence=confidence,
         )
+
+    @staticmethod
+    def _all_variables(ctx: FileContext) -> list[str]:
+        """The environment variables this module reads by name, in order."""
+        found: list[str] = []
+        tree = ctx.source.tree
+        for node in ast.walk(tree) if tree is not None else ():
+            key = None
+            if (
+                isinstance(node, ast.Call)
+                and node.args
+                and (
+                    ast.unparse(node.func)
+                    in ("os.getenv", "getenv", "os.environ.get", "environ.get")
+                )
+            ):
+                key = _variable(node.args[0])
+            elif isinstance(node, ast.Subscript) and ast.unparse(node.value) in (
+                "os.environ",
+                "environ",
+            ):
+                key = _variable(node.slice)
+            if key and key not in found and key not in PROCESS_VARIABLES:
+                found.append(key)
+        return found
 
     @staticmethod
     def _applies(ctx: FileContext) -> bool:

@@ -139,7 +139,11 @@ CREATED = datetime.utcnow()
     @visit(ast.Call)
     def check_call(self, node: ast.Call, ctx: FileContext) -> None:
         func = node.func
-        if not isinstance(func, ast.Attribute) or func.attr not in ("utcnow", "utcfromtimestamp", "now"):
+        if not isinstance(func, ast.Attribute) or func.attr not in (
+            "utcnow",
+            "utcfromtimestamp",
+            "now",
+        ):
             return
         if ctx.qualname(func.value) != DATETIME or not self._applies(ctx):
             return

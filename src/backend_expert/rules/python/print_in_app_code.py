@@ -7,8 +7,8 @@ import ast
 from backend_expert.check import FileContext
 from backend_expert.findings import Confidence, Severity
 from backend_expert.rules.base import Example, Explanation, Rule, visit
-from backend_expert.rules.python.env_config_scattered import _config_named
 from backend_expert.rules.python._places import in_cli_function, is_application_code, is_cli_module
+from backend_expert.rules.python.env_config_scattered import _config_named
 
 WEB_FRAMEWORKS = ("flask", "fastapi", "starlette", "django", "drf")
 

@@ -32,9 +32,9 @@ def _module_containers(ctx: FileContext) -> dict[str, int]:
     for stmt in tree.body if tree is not None else ():
         if isinstance(stmt, (ast.Assign, ast.AnnAssign)) and stmt.value is not None:
             value = stmt.value
-            mutable = isinstance(value, (ast.Dict, ast.List, ast.Set, ast.DictComp, ast.ListComp, ast.SetComp)) or (
-                isinstance(value, ast.Call) and ctx.qualname(value.func) in CONTAINER_CALLS
-            )
+            mutable = isinstance(
+                value, (ast.Dict, ast.List, ast.Set, ast.DictComp, ast.ListComp, ast.SetComp)
+            ) or (isinstance(value, ast.Call) and ctx.qualname(value.func) in CONTAINER_CALLS)
             targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
             for target in targets:
                 if isinstance(target, ast.Name):
@@ -148,7 +148,9 @@ def warm():
     )
 
     @visit(ast.FunctionDef, ast.AsyncFunctionDef)
-    def check_function(self, node: ast.FunctionDef | ast.AsyncFunctionDef, ctx: FileContext) -> None:
+    def check_function(
+        self, node: ast.FunctionDef | ast.AsyncFunctionDef, ctx: FileContext
+    ) -> None:
         names = _module_containers(ctx)
         if not names:
             return

@@ -10,7 +10,19 @@ from backend_expert.rules.base import Example, Explanation, Rule, visit
 
 BROAD = frozenset({"builtins.Exception", "builtins.BaseException"})
 # Teardown code where ignoring every error is the usual, deliberate choice.
-CLEANUP_FUNCTIONS = frozenset({"__del__", "__exit__", "__aexit__", "close", "aclose", "cleanup", "shutdown", "teardown", "dispose"})
+CLEANUP_FUNCTIONS = frozenset(
+    {
+        "__del__",
+        "__exit__",
+        "__aexit__",
+        "close",
+        "aclose",
+        "cleanup",
+        "shutdown",
+        "teardown",
+        "dispose",
+    }
+)
 
 
 # Comments addressed to tools, not explanations for a reader.

@@ -48,7 +48,7 @@ class AsyncTestNotRun(Rule):
     category = "correctness"
     fix_applicability = Applicability.SAFE
     summary = "Async test function that pytest will not run (no marker, no auto mode)"
-    hint = "Mark it `@pytest.mark.asyncio` (or `anyio`), mark the module with `pytestmark`, or set `asyncio_mode = \"auto\"`."
+    hint = 'Mark it `@pytest.mark.asyncio` (or `anyio`), mark the module with `pytestmark`, or set `asyncio_mode = "auto"`.'
     explanation = Explanation(
         what=(
             "Flags `async def test_*` functions (module level or in a test class) that carry "
@@ -71,7 +71,7 @@ class AsyncTestNotRun(Rule):
         use_instead=(
             "`@pytest.mark.asyncio` on the test (pytest-asyncio) or `@pytest.mark.anyio` "
             "(AnyIO's plugin); `pytestmark = pytest.mark.asyncio` for a whole module; or "
-            "`asyncio_mode = \"auto\"` under `[tool.pytest.ini_options]`."
+            '`asyncio_mode = "auto"` under `[tool.pytest.ini_options]`.'
         ),
         fix_safety=(
             "Safe: the marker only makes the intended test run (it needs pytest-asyncio, or "
@@ -215,7 +215,9 @@ async def test_job():
     @staticmethod
     def _fix(node: ast.AsyncFunctionDef, marker: str, ctx: FileContext) -> Fix:
         first = min([node.lineno, *(d.lineno for d in node.decorator_list)])
-        indent = ctx.source.line(first)[: len(ctx.source.line(first)) - len(ctx.source.line(first).lstrip())]
+        indent = ctx.source.line(first)[
+            : len(ctx.source.line(first)) - len(ctx.source.line(first).lstrip())
+        ]
         edits = [insert_before_line(first, f"{indent}@pytest.mark.{marker}\n")]
         added = import_edit(ctx, "pytest")
         if added is not None:

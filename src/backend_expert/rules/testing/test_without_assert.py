@@ -14,6 +14,7 @@ def is_test_file(path: str) -> bool:
     name = path.rpartition("/")[2]
     return name.startswith("test") or name.endswith("_test.py")
 
+
 # Words in a called name that mean "this checks something" (assert helpers, mock assertions,
 # pytest.raises/warns/fail, expect-style libraries, snapshot and approval tools).
 CHECK_WORDS = (
@@ -47,9 +48,13 @@ def _asserts(function: ast.AST, helpers: dict[str, ast.AST], depth: int = 0) -> 
                 return True
             if isinstance(func, ast.Attribute) and func.attr.startswith(HELPER_PREFIXES):
                 return True
-            if isinstance(func, ast.Name) and func.id in helpers and depth < 2:
-                if _asserts(helpers[func.id], helpers, depth + 1):
-                    return True
+            if (
+                isinstance(func, ast.Name)
+                and func.id in helpers
+                and depth < 2
+                and _asserts(helpers[func.id], helpers, depth + 1)
+            ):
+                return True
     return False
 
 
@@ -198,7 +203,15 @@ def test_placeholder():
         text = "\n".join(ctx.source.lines[first - 1 : last]).lower()
         return any(
             word in text
-            for word in ("will raise", "would raise", "should not raise", "shouldn't raise", "no exception", "does not raise", "doesn't raise")
+            for word in (
+                "will raise",
+                "would raise",
+                "should not raise",
+                "shouldn't raise",
+                "no exception",
+                "does not raise",
+                "doesn't raise",
+            )
         )
 
     @staticmethod
