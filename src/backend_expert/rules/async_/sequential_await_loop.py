@@ -7,6 +7,7 @@ import ast
 from backend_expert.check import FileContext
 from backend_expert.findings import Confidence, Severity
 from backend_expert.rules.base import Example, Explanation, Rule, visit
+from backend_expert.rules.python._places import is_script_path
 
 COLLECTORS = frozenset({"append", "add", "extend", "update"})
 # Receivers whose calls must not overlap (one connection, one stream) or that pace the loop.
@@ -22,6 +23,13 @@ SERIAL_METHODS = frozenset(
 )  # fmt: skip
 
 
+# Calls that write: running them concurrently would reorder or interleave side effects.
+WRITERS = (
+    "send", "write", "save", "create", "set", "delete", "update", "insert", "post", "put",
+    "patch", "add", "seed", "sleep", "store", "publish", "emit", "notify", "remove", "upsert",
+)  # fmt: skip
+
+
 def _names(node: ast.AST) -> set[str]:
     return {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
 
@@ -32,6 +40,7 @@ class SequentialAwaitLoop(Rule):
     pack = "async"
     severity = Severity.INFO
     category = "performance"
+    skip_tests = True
     summary = "Independent awaits in a `for` loop run one at a time"
     hint = "Run them concurrently: `await asyncio.gather(*(f(x) for x in xs))` or a TaskGroup, bounded by a Semaphore for large inputs."
     explanation = Explanation(
@@ -41,7 +50,8 @@ class SequentialAwaitLoop(Rule):
             "f(x))`, `out[x] = await f(x)`, or a result bound and then appended). Loops where an "
             "iteration uses what an earlier one produced, that `break` or `return` early, that "
             "await on a session, connection, stream, queue or lock (their calls must not "
-            "overlap), or that write (`save`, `commit`, `send`...) are not reported."
+            "overlap), or that write (`save`, `create`, `commit`, `send`...) are not reported, nor are "
+            "tests and scripts, where sequential setup is the point."
         ),
         why=(
             "Each `await` in the loop waits for the previous call to finish before the next "
@@ -121,7 +131,7 @@ async def first_ok(client, urls: list[str]):
 
     @visit(ast.For)
     def check_for(self, node: ast.For, ctx: FileContext) -> None:
-        if not ctx.in_async_function() or node.orelse:
+        if not ctx.in_async_function() or node.orelse or is_script_path(ctx.path):
             return
         awaits = [n for stmt in node.body for n in ast.walk(stmt) if isinstance(n, ast.Await)]
         if len(awaits) != 1 or not isinstance(awaits[0].value, ast.Call):
@@ -182,24 +192,8 @@ async def first_ok(client, urls: list[str]):
     def _parallel_safe(call: ast.Call) -> bool:
         func = call.func
         if not isinstance(func, ast.Attribute):
-            return isinstance(func, ast.Name) and not any(
-                w in func.id.lower() for w in ("save", "send", "write", "sleep")
-            )
-        if func.attr in SERIAL_METHODS or func.attr.startswith(
-            (
-                "send",
-                "write",
-                "save",
-                "create",
-                "set",
-                "delete",
-                "update",
-                "insert",
-                "post",
-                "put",
-                "patch",
-            )
-        ):
+            return isinstance(func, ast.Name) and not func.id.lstrip("_").startswith(WRITERS)
+        if func.attr in SERIAL_METHODS or func.attr.lstrip("_").startswith(WRITERS):
             return False
         receiver = ast.unparse(func.value).lower()
         return not any(word in receiver for word in SERIAL_WORDS) and receiver != "self"

@@ -17,7 +17,8 @@ SCRIPT_DIRS = frozenset(
      "benchmarks", "bench", "management", "commands", "migrations", "alembic", "versions",
      "devtools", "dev", "hack", "ci", "deploy", "deployment", "docker", "fixtures", "demo",
      "demos", "samples", "sample", "notebooks", "cookbook", "playground", "sandbox",
-     "utils_scripts", "cli", "setup", "seed", "seeds", "e2e", "locust", "loadtest"}
+     "utils_scripts", "cli", "setup", "seed", "seeds", "e2e", "locust", "loadtest",
+     "terraform", "infra", "infrastructure", "ops", "lambdas"}
 )  # fmt: skip
 SCRIPT_FILES = frozenset(
     {"manage.py", "setup.py", "conftest.py", "noxfile.py", "fabfile.py",

@@ -34,7 +34,12 @@ LOCATOR_SUFFIXES = (
     "_CONFIG_PATH",
     "_ENV_FILE",
 )
-PROCESS_PREFIXES = ("PYTEST", "GITHUB_", "KUBERNETES_", "GUNICORN", "UVICORN", "WERKZEUG", "FLASK_")
+PROCESS_PREFIXES = (
+    "PYTEST", "GITHUB_", "KUBERNETES_", "GUNICORN", "UVICORN", "WERKZEUG", "FLASK_",
+    # Metadata the hosting platform sets (not configuration the application defines).
+    "RENDER", "AWS_LAMBDA", "HEROKU", "DYNO", "FLY_", "VERCEL", "RAILWAY_", "K_SERVICE",
+    "ECS_CONTAINER", "GAE_", "WEBSITE_",
+)  # fmt: skip
 
 
 def _config_named(module: str) -> bool:

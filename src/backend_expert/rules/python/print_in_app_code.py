@@ -30,7 +30,8 @@ class PrintInAppCode(Rule):
             "`examples/`, `docs/`), management commands, migrations, `manage.py`, `setup.py`, "
             "`__main__.py`, `cli.py`, settings and config modules (they run before logging is set up), modules that use a CLI toolkit (click, typer, argparse) "
             "or have an `if __name__ == '__main__':` block, functions registered as commands or "
-            "named `main`, and prints to an explicit stream (`file=sys.stderr`)."
+            "named `main`, prints to an explicit stream (`file=sys.stderr`) or flushed on purpose (`flush=True`, a "
+            "console banner), and prints under `if verbose:`/`if debug:`."
         ),
         why=(
             "In a deployed service stdout is not a log: a print has no level, no timestamp, no "
@@ -112,8 +113,16 @@ if __name__ == "__main__":
         func = node.func
         if not (isinstance(func, ast.Name) and func.id == "print"):
             return
-        if ctx.qualname(func) != "builtins.print" or any(k.arg == "file" for k in node.keywords):
-            return
+        if ctx.qualname(func) != "builtins.print" or any(
+            k.arg in ("file", "flush") for k in node.keywords
+        ):
+            return  # written to a chosen stream, or flushed: deliberate console output
+        if any(
+            isinstance(a, ast.If)
+            and ("verbose" in (t := ast.unparse(a.test).lower()) or "debug" in t)
+            for a in ctx.ancestors
+        ):
+            return  # output the caller asked for
         cached = getattr(ctx, "_bex802_app", None)
         if cached is None:
             cached = (

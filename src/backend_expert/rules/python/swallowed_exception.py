@@ -7,6 +7,7 @@ import ast
 from backend_expert.check import FileContext
 from backend_expert.findings import Confidence, Severity
 from backend_expert.rules.base import Example, Explanation, Rule, visit
+from backend_expert.rules.python._places import is_script_path
 
 BROAD = frozenset({"builtins.Exception", "builtins.BaseException"})
 # Teardown code where ignoring every error is the usual, deliberate choice.
@@ -50,7 +51,8 @@ class SwallowedException(Rule):
             "tuple) whose body does nothing: only `pass`, `continue`, `...` or a string. A "
             "handler with a comment is taken as a deliberate, documented choice and is not "
             "reported, nor are handlers in teardown code (`__del__`, `__exit__`, `close`) or "
-            "in tests. Bare `except:` has high confidence (it also swallows `KeyboardInterrupt` "
+            "in tests, nor optional imports (`try: import x`). In scripts and tooling folders the "
+            "confidence is low. Elsewhere bare `except:` has high confidence (it also swallows `KeyboardInterrupt` "
             "and `SystemExit`), `except Exception` medium."
         ),
         why=(
@@ -154,13 +156,22 @@ class Client:
         function = ctx.enclosing_function()
         if getattr(function, "name", "") in CLEANUP_FUNCTIONS or self._commented(node, ctx):
             return
+        parent = ctx.parent()
+        if isinstance(parent, ast.Try) and any(
+            isinstance(stmt, (ast.Import, ast.ImportFrom)) for stmt in parent.body
+        ):
+            return  # an optional dependency: `try: import x ... except Exception: pass`
         base = "BaseException" if not bare and "builtins.BaseException" in names else "Exception"
         what = "A bare `except:`" if bare else f"`except {ast.unparse(node.type)}`"
         ctx.report(
             node,
             f"{what} discards every error without a trace; catch the exceptions you expect "
             "or log it",
-            confidence=Confidence.HIGH if bare or base == "BaseException" else Confidence.MEDIUM,
+            confidence=Confidence.LOW
+            if is_script_path(ctx.path)
+            else Confidence.HIGH
+            if bare or base == "BaseException"
+            else Confidence.MEDIUM,
             end_node=node.type or node,
         )
 

@@ -31,7 +31,8 @@ SKIP_MARKS = ("skip", "xfail", "todo", "expected_failure")
 # Test names that state the test checks only that nothing raises (a deliberate smoke test).
 SMOKE_WORDS = (
     "raise", "crash", "error", "fail", "smoke", "okay", "_ok", "works", "handles", "succeed",
-    "runs", "exception", "does_not", "doesnt", "not_", "no_", "import", "sanity",
+    "runs", "exception", "does_not", "doesnt", "not_", "no_", "import", "sanity", "noop",
+    "idempotent", "silent", "ignore", "skips",
 )  # fmt: skip
 # Method names of test helpers (on `self` or a module) that run a check.
 HELPER_PREFIXES = ("_test", "test_", "do_test", "run_test", "_check", "_verify", "_assert")
@@ -216,8 +217,24 @@ def test_placeholder():
 
     @staticmethod
     def _calls_test_helper(node: ast.AST, ctx: FileContext) -> bool:
-        """A call to a function imported from another test module (it may assert)."""
+        """A call to a function imported from another test module, or a method of a parameter
+        whose annotated type comes from one (test helpers such as `logo.create(...)` may assert)."""
+        typed = {
+            a.arg: ast.unparse(a.annotation).partition("[")[0]
+            for a in (*node.args.args, *node.args.kwonlyargs)  # type: ignore[attr-defined]
+            if a.annotation is not None
+        }
         for inner in ast.walk(node):
+            if (
+                isinstance(inner, ast.Call)
+                and isinstance(inner.func, ast.Attribute)
+                and isinstance(inner.func.value, ast.Name)
+                and inner.func.value.id in typed
+            ):
+                target = ctx.facts.imports.get(typed[inner.func.value.id].partition(".")[0])
+                module = ctx.project.modules.get((target or "").rpartition(".")[0])
+                if module is not None and module.is_test:
+                    return True
             if isinstance(inner, ast.Call) and isinstance(inner.func, (ast.Name, ast.Attribute)):
                 target = ctx.facts.imports.get(ast.unparse(inner.func).partition(".")[0])
                 if target is None:
