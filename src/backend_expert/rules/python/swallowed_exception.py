@@ -36,6 +36,11 @@ def _is_noop(stmt: ast.stmt) -> bool:
     )
 
 
+def _retries(body: list[ast.stmt]) -> bool:
+    """`except Exception: continue`: the loop moves on to the next candidate."""
+    return all(isinstance(stmt, ast.Continue) for stmt in body)
+
+
 class SwallowedException(Rule):
     code = "BEX801"
     slug = "swallowed-exception"
@@ -51,8 +56,8 @@ class SwallowedException(Rule):
             "tuple) whose body does nothing: only `pass`, `continue`, `...` or a string. A "
             "handler with a comment is taken as a deliberate, documented choice and is not "
             "reported, nor are handlers in teardown code (`__del__`, `__exit__`, `close`) or "
-            "in tests, nor optional imports (`try: import x`). In scripts and tooling folders the "
-            "confidence is low. Elsewhere bare `except:` has high confidence (it also swallows `KeyboardInterrupt` "
+            "in tests, nor optional imports (`try: import x`). In scripts and tooling folders, and for "
+            "`continue` (try the next candidate), the confidence is low. Elsewhere bare `except:` has high confidence (it also swallows `KeyboardInterrupt` "
             "and `SystemExit`), `except Exception` medium."
         ),
         why=(
@@ -154,9 +159,9 @@ class Client:
             if not names & BROAD:
                 return
         function = ctx.enclosing_function()
-        if getattr(function, "name", "") in CLEANUP_FUNCTIONS or self._commented(node, ctx):
-            return
         parent = ctx.parent()
+        if getattr(function, "name", "") in CLEANUP_FUNCTIONS or self._commented(node, parent, ctx):
+            return
         if isinstance(parent, ast.Try) and any(
             isinstance(stmt, (ast.Import, ast.ImportFrom)) for stmt in parent.body
         ):
@@ -168,7 +173,7 @@ class Client:
             f"{what} discards every error without a trace; catch the exceptions you expect "
             "or log it",
             confidence=Confidence.LOW
-            if is_script_path(ctx.path)
+            if is_script_path(ctx.path) or _retries(node.body)
             else Confidence.HIGH
             if bare or base == "BaseException"
             else Confidence.MEDIUM,
@@ -176,12 +181,18 @@ class Client:
         )
 
     @staticmethod
-    def _commented(node: ast.ExceptHandler, ctx: FileContext) -> bool:
-        """A comment on the `except` line or inside the handler marks a deliberate choice."""
+    def _commented(node: ast.ExceptHandler, parent: ast.AST | None, ctx: FileContext) -> bool:
+        """A comment line just above the `try`, or a comment on the `except` line or inside the
+        handler, marks a deliberate choice (`# best effort: ...`, `# pydantic v1`)."""
         last = max(getattr(stmt, "end_lineno", node.lineno) or node.lineno for stmt in node.body)
         lines = ctx.source.lines
-        for number in range(node.lineno, min(last, len(lines)) + 1):
-            comment = lines[number - 1].partition("#")[2].strip().lower()
+        texts = [lines[n - 1] for n in range(node.lineno, min(last, len(lines)) + 1)]
+        if isinstance(parent, ast.Try) and 1 < parent.lineno <= len(lines) + 1:
+            above = lines[parent.lineno - 2]
+            if above.lstrip().startswith("#"):
+                texts.append(above)
+        for text in texts:
+            comment = text.partition("#")[2].strip().lower()
             if comment and not comment.startswith(TOOL_COMMENTS):
                 return True
         return False

@@ -32,7 +32,7 @@ SKIP_MARKS = ("skip", "xfail", "todo", "expected_failure")
 SMOKE_WORDS = (
     "raise", "crash", "error", "fail", "smoke", "okay", "_ok", "works", "handles", "succeed",
     "runs", "exception", "does_not", "doesnt", "not_", "no_", "import", "sanity", "noop",
-    "idempotent", "silent", "ignore", "skips",
+    "idempotent", "silent", "ignore", "skips", "accept",
 )  # fmt: skip
 # Method names of test helpers (on `self` or a module) that run a check.
 HELPER_PREFIXES = ("_test", "test_", "do_test", "run_test", "_check", "_verify", "_assert")
@@ -48,6 +48,21 @@ def _asserts(function: ast.AST, helpers: dict[str, ast.AST], depth: int = 0) -> 
             if any(word in text for word in CHECK_WORDS):
                 return True
             if isinstance(func, ast.Attribute) and func.attr.startswith(HELPER_PREFIXES):
+                return True
+            if any(  # `self.post(data, expect_fragment="...")`: the helper checks
+                keyword.arg
+                and any(word in keyword.arg.lower() for word in (*CHECK_WORDS, "status"))
+                for keyword in node.keywords
+            ):
+                return True
+            if (
+                isinstance(func, ast.Attribute)
+                and isinstance(func.value, ast.Name)
+                and func.value.id == "self"
+                and f"self.{func.attr}" in helpers
+                and depth < 2
+                and _asserts(helpers[f"self.{func.attr}"], helpers, depth + 1)
+            ):
                 return True
             if (
                 isinstance(func, ast.Name)
@@ -187,7 +202,17 @@ def test_placeholder():
         params = [a.arg for a in (*node.args.args, *node.args.kwonlyargs)]
         if any(word in p.lower() for p in params for word in CHECKING_FIXTURES):
             return
-        if _asserts(node, self._helpers(ctx)) or self._calls_test_helper(node, ctx):
+        helpers = self._helpers(ctx)
+        if isinstance(parent, ast.ClassDef):  # the class's own methods: `self.helper(...)`
+            helpers = {
+                **helpers,
+                **{
+                    f"self.{stmt.name}": stmt
+                    for stmt in parent.body
+                    if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef))
+                },
+            }
+        if _asserts(node, helpers) or self._calls_test_helper(node, ctx):
             return
         ctx.report(
             node,
