@@ -148,3 +148,16 @@ def test_pytest_configuration_is_read_from_every_file_pytest_reads(write_project
         ]
         assert bool(found) is fires, file
         (root / file).unlink()
+
+
+def test_a_changed_pytest_configuration_invalidates_cached_findings(write_project, tmp_path):
+    from backend_expert.engine import run as run_project
+
+    root = write_project({"tests/test_a.py": "async def test_x():\n    assert True\n"})
+    config = Config(root=root, layers=[Selection(select=("BEX902",))])
+    cache = tmp_path / "cache"
+    first = run_project([root], config, cache_dir=cache)
+    assert [f.code for f in first.findings] == ["BEX902"]
+    (root / "pytest.ini").write_text("[pytest]\nasyncio_mode = auto\n")
+    second = run_project([root], config, cache_dir=cache)
+    assert second.findings == []
