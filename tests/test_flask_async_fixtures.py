@@ -5,6 +5,7 @@ and fixes that leave valid code reading as intended."""
 from __future__ import annotations
 
 import ast
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -161,3 +162,20 @@ def test_a_changed_pytest_configuration_invalidates_cached_findings(write_projec
     (root / "pytest.ini").write_text("[pytest]\nasyncio_mode = auto\n")
     second = run_project([root], config, cache_dir=cache)
     assert second.findings == []
+
+
+@pytest.mark.parametrize("code", ["BEX604", "BEX803", "BEX901", "BEX902"])
+def test_the_fix_of_the_first_example_gives_its_fixed_code(code):
+    from conftest import check_example
+
+    from backend_expert.findings import Fix
+    from backend_expert.rules import rule_by_id
+
+    rule = rule_by_id(code)
+    example = rule.fire[0]
+    ((_, text),) = example.sources().items()
+    findings = [f for f in check_example(rule, example).findings if f.code == code]
+    assert findings and all(f.fix is not None for f in findings)
+    edits = tuple(edit for f in findings for edit in f.fix.edits)
+    after = _apply(text, dataclasses.replace(findings[0], fix=Fix("all", edits)))
+    assert after.replace("  # flagged", "") == example.fixed

@@ -110,6 +110,13 @@ import pytest
 async def test_health(client):
     response = await client.get("/health")
     assert response.status_code == 200
+
+
+class TestOrders:
+    @pytest.mark.asyncio
+    @pytest.mark.parametrize("n", [1, 2])
+    async def test_count(self, client, n):
+        assert await client.count() >= 0
 """,
         ),
     )
