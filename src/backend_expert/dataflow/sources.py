@@ -219,6 +219,8 @@ class SourcesMixin:
         if qualified in IDENTITY_CALLS:
             return worst(self.source(arg) for arg in node.args)
         if isinstance(func, ast.Attribute):
+            if func.attr in ("format", "join", "format_map") and _escapes_arguments(func.value):
+                return Source(Kind.SAFE_IDENTIFIER, f"`{_short(node)}` (escaped)", node)
             if func.attr == "join" and node.args:
                 return worst((self.source(func.value), self.source(node.args[0])))
             if func.attr == "format" and (text := self.text(node)) is not None:
@@ -310,3 +312,11 @@ class SourcesMixin:
         if name.upper().endswith(("_DIR", "_ROOT", "_PATH", "_FOLDER")):
             return True
         return (self.ctx.type_of(node) or "").startswith("pathlib.")
+
+
+def _escapes_arguments(receiver: ast.AST) -> bool:
+    """`Markup("<b>{}</b>")`, `SafeString(...)`: `.format()` on them escapes each argument."""
+    if not isinstance(receiver, ast.Call):
+        return False
+    name = (dotted(receiver.func) or "").rpartition(".")[2]
+    return name in ("Markup", "SafeString", "escape")
