@@ -35,7 +35,12 @@ def words(name: str) -> list[str]:
 def last_name(node: ast.AST) -> str:
     """The name an expression is known by: `x`, `obj.attr`, `d["key"]`, `f()`."""
     if isinstance(node, ast.Call):
-        return last_name(node.func)
+        func = node.func
+        if isinstance(func, ast.Attribute) and func.attr in ("get", "getlist") and node.args:
+            key = node.args[0]  # `headers.get("X-Signature")` is known by its key
+            if isinstance(key, ast.Constant) and isinstance(key.value, str):
+                return key.value
+        return last_name(func)
     if isinstance(node, ast.Attribute):
         return node.attr
     if isinstance(node, ast.Name):

@@ -42,7 +42,7 @@ IDENTITY_CALLS = _words(
     os.path.realpath os.path.expanduser os.path.expandvars posixpath.join ntpath.join
     pathlib.Path pathlib.PurePath pathlib.PosixPath pathlib.PurePosixPath anyio.Path
     trio.Path json.loads base64.b64decode base64.urlsafe_b64decode base64.decodebytes
-    binascii.unhexlify bytes.fromhex codecs.decode zlib.decompress gzip.decompress
+    binascii.unhexlify bytes.fromhex builtins.bytes.fromhex codecs.decode zlib.decompress gzip.decompress
     urllib.parse.unquote urllib.parse.unquote_plus builtins.bytes builtins.bytearray
     io.BytesIO io.StringIO"""
 )

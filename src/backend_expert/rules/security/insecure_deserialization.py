@@ -26,6 +26,8 @@ class InsecureDeserialization(TaintSinkRule):
     skip_tests = True
     fix_applicability = Applicability.UNSAFE
     sink_does = "is deserialised"
+    report_parameter = False  # pickles of a cache, a file or a queue the project writes itself
+    report_unknown = False
     summary = "pickle, marshal, shelve or an unsafe YAML loader reading data that is not a constant"
     hint = (
         "Exchange data as JSON (or validate it with a schema); load YAML with `yaml.safe_load()`."
@@ -33,9 +35,9 @@ class InsecureDeserialization(TaintSinkRule):
     explanation = Explanation(
         what=(
             "Flags `pickle.loads()`/`load()` (and `dill`, `jsonpickle.decode()`, "
-            "`pandas.read_pickle()`, `joblib.load()`), `marshal.loads()` and `shelve.open()` on a "
-            "value that is not a constant: high confidence when it is request data, low when bex "
-            "cannot trace it (a cache, a file, a queue message). Also flags `yaml.load()` and "
+            "`pandas.read_pickle()`, `joblib.load()`), `marshal.loads()` and `shelve.open()` on "
+            "request data (a pickle of the project's own cache or files is left alone: bex "
+            "cannot tell who else writes there). Also flags `yaml.load()` and "
             "`yaml.load_all()` without a safe loader (`SafeLoader`, `CSafeLoader`, `BaseLoader`) "
             "and `yaml.unsafe_load()`, whatever the data. `yaml.safe_load()` is never flagged."
         ),
