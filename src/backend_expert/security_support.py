@@ -26,6 +26,11 @@ def is_dev_path(path: str) -> bool:
     return DEV_PARTS.search(path.lower()) is not None
 
 
+def word_set(text: str) -> frozenset[str]:
+    """The whitespace-separated words of `text`, for tables of names."""
+    return frozenset(text.split())
+
+
 def words(name: str) -> list[str]:
     """`apiKey` / `API_KEY` / `api-key` -> ["api", "key"]."""
     spaced = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name)
@@ -96,6 +101,12 @@ def import_edit(ctx: FileContext, module: str) -> Edit | None:
     return Edit(line, 1, line, 1, f"import {module}\n")
 
 
+def _operator_command(ctx: FileContext) -> bool:
+    """`handle()` of a Django management command: its options come from the operator."""
+    function = ctx.enclosing_function()
+    return getattr(function, "name", "") == "handle" and "/management/commands/" in f"/{ctx.path}"
+
+
 class TaintSinkRule(Rule):
     """A rule that reports a sink of its concept (see `dataflow.sinks`) fed by a value that
     is not a constant: request data with high confidence, a helper's parameter with medium,
@@ -117,7 +128,7 @@ class TaintSinkRule(Rule):
         _sink, argument, source = found
         if not self.accepts(node, argument, source, ctx):
             return
-        if source.kind == Kind.PARAMETER and not self.report_parameter:
+        if source.kind == Kind.PARAMETER and (not self.report_parameter or _operator_command(ctx)):
             return
         confidence = confidence_for(source, unknown=self.report_unknown)
         if confidence is None:

@@ -43,7 +43,7 @@ def _sink(slug: str, names: str, position: int = 0, keyword: str | None = None) 
 
 
 SINKS: tuple[Sink, ...] = (
-    _sink("code-injection", "builtins.eval builtins.exec builtins.compile", 0, "source"),
+    _sink("code-injection", "builtins.eval builtins.exec", 0, "source"),
     _sink(
         "shell-injection",
         """os.system os.popen os.popen2 os.popen3 os.popen4 commands.getoutput

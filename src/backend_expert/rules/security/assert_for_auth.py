@@ -56,6 +56,11 @@ def _auth_check(test: ast.AST) -> str | None:
     return None
 
 
+def _only_attribute(test: ast.AST) -> bool:
+    """`assert request.user.is_authenticated`: one attribute, nothing else."""
+    return isinstance(test, ast.Attribute)
+
+
 def _owner_attribute(node: ast.AST) -> bool:
     """`invoice.owner`, `post.author_id`: an object's owner, not the user itself."""
     return isinstance(node, ast.Attribute) and node.attr in OWNER_NAMES
@@ -155,6 +160,8 @@ def test_admin(admin_user):
             return
         what = f"`{reason}`" if not reason.startswith("an ") else reason
         confidence = Confidence.HIGH if ctx.enclosing_function() is not None else Confidence.MEDIUM
+        if reason == "is_authenticated" and _only_attribute(node.test):
+            confidence = Confidence.LOW  # also the idiom that narrows `User | AnonymousUser`
         ctx.report(
             node,
             f"This `assert` is an access check ({what}); Python removes asserts under `-O`, "

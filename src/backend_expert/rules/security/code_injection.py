@@ -17,15 +17,15 @@ class CodeInjection(TaintSinkRule):
     security_severity = 9.8
     skip_tests = True
     sink_does = "is run as Python code"
-    summary = "`eval()`, `exec()` or `compile()` of text that is not a constant"
+    summary = "`eval()` or `exec()` of text that is not a constant"
     hint = (
         "Parse data with `json.loads()` or `ast.literal_eval()`, and pick behaviour from a dict "
         "of allowed functions instead of running text."
     )
     explanation = Explanation(
         what=(
-            "Flags the built-ins `eval()`, `exec()` and `compile()` when the code they get is "
-            "not a constant. Request data (a route parameter, `request.args`, `request.GET`, "
+            "Flags the built-ins `eval()` and `exec()` when the code they get is not a "
+            "constant (`compile()` alone only parses). Request data (a route parameter, `request.args`, `request.GET`, "
             "`request.json`...) gives high confidence, a parameter of a helper medium, and a "
             "value bex cannot trace low. `ast.literal_eval()` and methods that happen to be "
             "called `eval` (`model.eval()`) are not these built-ins."

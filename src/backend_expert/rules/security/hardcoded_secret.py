@@ -8,7 +8,7 @@ import re
 from backend_expert.check import FileContext
 from backend_expert.findings import Confidence, Severity
 from backend_expert.rules.base import Example, Explanation, Rule, visit
-from backend_expert.security_support import is_dev_path, words
+from backend_expert.security_support import is_dev_path, word_set, words
 
 # Names whose value signs or unlocks something (after splitting into lower-case words).
 STRONG = frozenset({"secret", "secrets", "jwt"})
@@ -17,113 +17,16 @@ SECRET_WORDS = frozenset(
 )
 KEY_QUALIFIERS = frozenset({"api", "secret", "private", "access", "signing", "encryption", "jwt"})
 # Words that make the name describe a secret (its field, URL, length...) rather than hold one.
-NOT_A_VALUE = frozenset(
-    [
-        "url",
-        "uri",
-        "urls",
-        "endpoint",
-        "header",
-        "headers",
-        "field",
-        "fields",
-        "name",
-        "names",
-        "path",
-        "file",
-        "filename",
-        "prefix",
-        "suffix",
-        "type",
-        "types",
-        "pattern",
-        "regex",
-        "re",
-        "env",
-        "var",
-        "variable",
-        "param",
-        "params",
-        "hint",
-        "label",
-        "message",
-        "msg",
-        "cookie",
-        "expire",
-        "expires",
-        "expiry",
-        "expiration",
-        "lifetime",
-        "ttl",
-        "algorithm",
-        "algorithms",
-        "alg",
-        "length",
-        "len",
-        "min",
-        "max",
-        "id",
-        "ids",
-        "reset",
-        "validator",
-        "validators",
-        "hasher",
-        "hashers",
-        "backend",
-        "backends",
-        "class",
-        "template",
-        "format",
-        "mode",
-        "policy",
-        "timeout",
-        "age",
-        "count",
-        "scope",
-        "scopes",
-        "kind",
-        "location",
-        "store",
-        "storage",
-        "source",
-        "description",
-        "help",
-        "placeholder",
-        "title",
-        "text",
-        "error",
-        "errors",
-        "route",
-        "view",
-        "key_name",
-        "setting",
-        "settings",
-        "attr",
-        "attribute",
-        "column",
-        "col",
-        "table",
-        "model",
-        "form",
-        "widget",
-        "input",
-        "required",
-        "enabled",
-        "required_",
-        "version",
-        "location",
-        "session_key",
-        "lookup",
-        "method",
-        "methods",
-        "delimiter",
-        "separator",
-        "char",
-        "chars",
-        "characters",
-        "display",
-        "verbose",
-    ]
+NOT_A_VALUE = word_set(
+    """url uri urls endpoint header headers field fields name names path file filename prefix
+    suffix type types pattern regex re env var variable param params hint label message msg
+    cookie expire expires expiry expiration lifetime ttl algorithm algorithms alg length len min
+    max id ids reset validator validators hasher hashers backend backends class template format
+    mode policy timeout age count scope scopes kind location store storage source description help
+    placeholder title text error errors route view setting settings attr attribute column col
+    table model form widget input required enabled version session lookup method methods
+    delimiter separator char chars characters display verbose charset alphabet censor changed
+    code codes"""
 )
 PLACEHOLDER = re.compile(
     r"^(?:<.*>|\{.*\}|\$\{?\w+\}?|%\(?\w*\)?s|\*+|x+|\.+|-+|none|null|todo|fixme|dummy|"
@@ -156,7 +59,21 @@ def looks_secret(value: object, name: str) -> bool:
         return False
     if re.fullmatch(r"[A-Z][A-Z0-9_]*", text):
         return False  # the name of an environment variable or a setting
-    return words(text) != words(name)
+    if set(words(text)) <= set(words(name)):
+        return False  # `INVALID_TOKEN = "invalid_token"`: a code, not a secret
+    if not set(words(name)) & {
+        "secret",
+        "password",
+        "passwd",
+        "pwd",
+        "passphrase",
+        "key",
+        "apikey",
+    }:
+        # tokens and credentials: only values that look generated
+        has_digit = any(c.isdigit() for c in text)
+        return len(text) >= 20 or (has_digit and any(c.isalpha() for c in text))
+    return True
 
 
 class HardcodedSecret(Rule):

@@ -8,53 +8,22 @@ from backend_expert.check import FileContext
 from backend_expert.dataflow import Kind, taint_of
 from backend_expert.findings import Applicability, Confidence, Fix, Severity
 from backend_expert.rules.base import Example, Explanation, Rule, visit
-from backend_expert.security_support import import_edit, last_name, node_text, replace_node, words
+from backend_expert.security_support import (
+    import_edit,
+    last_name,
+    node_text,
+    replace_node,
+    word_set,
+    words,
+)
 
-SECRET_WORDS = frozenset(
-    [
-        "token",
-        "signature",
-        "sig",
-        "digest",
-        "hexdigest",
-        "hmac",
-        "mac",
-        "secret",
-        "apikey",
-        "otp",
-        "nonce",
-        "csrf",
-        "passcode",
-    ]
+SECRET_WORDS = word_set(
+    """token signature sig digest hexdigest hmac mac secret apikey otp nonce csrf passcode"""
 )
 # Words that make a name describe a token (its type, its length...) rather than hold it.
-NOT_A_SECRET = frozenset(
-    [
-        "type",
-        "kind",
-        "name",
-        "length",
-        "len",
-        "count",
-        "id",
-        "ids",
-        "expires",
-        "expiry",
-        "expiration",
-        "at",
-        "scope",
-        "scopes",
-        "url",
-        "header",
-        "headers",
-        "field",
-        "version",
-        "status",
-        "format",
-        "alg",
-        "algorithm",
-        "prefix",
-    ]
+NOT_A_SECRET = word_set(
+    """type kind name length len count id ids expires expiry expiration at scope scopes url
+    header headers field version status format alg algorithm prefix"""
 )
 
 

@@ -7,59 +7,18 @@ import ast
 from backend_expert.check import FileContext
 from backend_expert.findings import Confidence, Severity
 from backend_expert.rules.base import Example, Explanation, Rule, visit
-from backend_expert.security_support import is_dev_path, words
+from backend_expert.security_support import is_dev_path, word_set, words
 
-RANDOM_FUNCTIONS = frozenset(
-    [
-        "random",
-        "randint",
-        "randrange",
-        "choice",
-        "choices",
-        "sample",
-        "getrandbits",
-        "shuffle",
-        "uniform",
-        "randbytes",
-    ]
+RANDOM_FUNCTIONS = word_set(
+    """random randint randrange choice choices sample getrandbits shuffle uniform randbytes"""
 )
-SECRET_WORDS = frozenset(
-    [
-        "token",
-        "tokens",
-        "password",
-        "passwd",
-        "pwd",
-        "secret",
-        "otp",
-        "nonce",
-        "salt",
-        "apikey",
-        "passcode",
-        "pin",
-        "csrf",
-        "session",
-        "sessionid",
-    ]
+SECRET_WORDS = word_set(
+    """token tokens password passwd pwd secret otp nonce salt apikey passcode pin csrf session
+    sessionid"""
 )
-CODE_QUALIFIERS = frozenset(
-    [
-        "verification",
-        "verify",
-        "reset",
-        "otp",
-        "auth",
-        "confirm",
-        "confirmation",
-        "activation",
-        "invite",
-        "invitation",
-        "login",
-        "security",
-        "recovery",
-        "sms",
-        "email",
-    ]
+CODE_QUALIFIERS = word_set(
+    """verification verify reset otp auth confirm confirmation activation invite invitation
+    login security recovery sms email"""
 )
 NOT_SECRET = frozenset({"type", "length", "len", "count", "name", "expiry", "url", "field"})
 

@@ -9,21 +9,11 @@ from backend_expert.dataflow import Kind, Source, taint_of
 from backend_expert.dataflow.util import _short
 from backend_expert.findings import Confidence, Severity
 from backend_expert.rules.base import Example, Explanation, visit
-from backend_expert.security_support import TaintSinkRule
+from backend_expert.security_support import TaintSinkRule, word_set
 
 # `Path` methods that read, write or delete the file the path names.
-PATH_METHODS = frozenset(
-    [
-        "read_text",
-        "read_bytes",
-        "write_text",
-        "write_bytes",
-        "open",
-        "unlink",
-        "rmdir",
-        "touch",
-        "iterdir",
-    ]
+PATH_METHODS = word_set(
+    """read_text read_bytes write_text write_bytes open unlink rmdir touch iterdir"""
 )
 # Calls that show the function checks where the path ends up.
 CONTAINMENT = frozenset({"is_relative_to", "relative_to", "commonpath", "commonprefix"})

@@ -9,16 +9,11 @@ from backend_expert.dataflow import Kind, confidence_for, taint_of
 from backend_expert.dataflow.util import _short
 from backend_expert.findings import Confidence, Severity
 from backend_expert.rules.base import Example, Explanation, visit
-from backend_expert.security_support import TaintSinkRule
+from backend_expert.security_support import TaintSinkRule, word_set
 
-SUBPROCESS = frozenset(
-    [
-        "subprocess.run",
-        "subprocess.call",
-        "subprocess.check_call",
-        "subprocess.check_output",
-        "subprocess.Popen",
-    ]
+SUBPROCESS = word_set(
+    """subprocess.run subprocess.call subprocess.check_call subprocess.check_output
+    subprocess.Popen"""
 )
 ALWAYS_SHELL = frozenset({"asyncio.create_subprocess_shell"})
 

@@ -8,21 +8,9 @@ import re
 from backend_expert.check import FileContext
 from backend_expert.findings import Confidence, Severity
 from backend_expert.rules.base import Example, Explanation, Rule, visit
+from backend_expert.security_support import word_set
 
-FAST_HASHES = frozenset(
-    [
-        "md5",
-        "sha1",
-        "sha224",
-        "sha256",
-        "sha384",
-        "sha512",
-        "sha3_256",
-        "sha3_512",
-        "blake2b",
-        "blake2s",
-    ]
-)
+FAST_HASHES = word_set("""md5 sha1 sha224 sha256 sha384 sha512 sha3_256 sha3_512 blake2b blake2s""")
 PASSWORD = re.compile(r"(?:^|_)(?:password|passwd|pwd|passphrase|pass)(?:_|$)", re.IGNORECASE)
 NOT_PASSWORD = re.compile(r"hash|digest|reset|length|policy|field|token|url|salt", re.IGNORECASE)
 
@@ -62,7 +50,8 @@ class WeakPasswordHash(Rule):
             "Flags `hashlib.md5/sha1/sha256/sha512/...()` (and `hashlib.new(name, ...)`, and "
             "`.update()` of such a hash object) when the data hashed is a value named like a "
             "password (`password`, `raw_password`, `user.passwd`, `data['password']`). Names "
-            "such as `password_hash`, `reset_token` or `password_length` do not count."
+            "such as `password_hash`, `reset_token` or `password_length` do not count, nor do "
+            "classes named `*Hasher` (compatibility hashers that read legacy hashes)."
         ),
         why=(
             "General-purpose digests are built to be fast: a single GPU tries billions of "
@@ -138,6 +127,9 @@ def store(user, password):
 
     @visit(ast.Call)
     def check_hash(self, node: ast.Call, ctx: FileContext) -> None:
+        klass = ctx.enclosing_class()
+        if klass is not None and "Hasher" in klass.name:
+            return  # a hasher for legacy hashes imported from another system, on purpose
         qualified = ctx.qualname(node.func) or ""
         module, _, name = qualified.rpartition(".")
         data: list[ast.AST] = []

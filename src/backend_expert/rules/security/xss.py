@@ -35,8 +35,9 @@ class CrossSiteScripting(TaintSinkRule):
             "(Django's `HttpResponse`, Starlette/FastAPI's `HTMLResponse`) whose text is "
             "request data, or is built with an f-string, `%`, `.format()`, `+` or `join` from "
             "values that are not constants. Request data gives high confidence; a helper's "
-            "parameter or an untraced value interpolated into text marked safe gives medium; "
-            "the same in a response whose text contains a tag gives low. Values passed "
+            "parameter interpolated into text marked safe gives medium; an untraced value "
+            "(a model field, a call result), or any value in a response whose text contains a "
+            "tag, gives low. Values passed "
             "through `escape()`, `conditional_escape()`, `format_html()`, `json_script()`, "
             "`render_to_string()` or `reverse()`, numbers, and responses with a non-HTML "
             "`content_type` are not reported."
@@ -151,7 +152,8 @@ def count(items):
             if not holes or (not marker and "<" not in text.constant_text):  # type: ignore[union-attr]
                 return
             source = worst(hole.source for hole in holes)
-            confidence = Confidence.MEDIUM if marker else Confidence.LOW
+            medium = marker and source.kind == Kind.PARAMETER
+            confidence = Confidence.MEDIUM if medium else Confidence.LOW
         what = "marks as safe HTML" if marker else "sends as an HTML page"
         message = (
             f"`{_short(node.func, 30)}()` {what} text built from {source.origin}"
