@@ -78,7 +78,7 @@ SINKS: tuple[Sink, ...] = (
     ),
     _sink(
         "insecure-deserialization",
-        """pickle.loads pickle.load cPickle.loads cPickle.load dill.loads dill.load marshal.loads
+        """pickle.loads pickle.load _pickle.loads _pickle.load cPickle.loads cPickle.load dill.loads dill.load marshal.loads
         marshal.load shelve.open jsonpickle.decode pandas.read_pickle joblib.load""",
         0,
         "data",

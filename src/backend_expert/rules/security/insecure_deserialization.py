@@ -12,7 +12,9 @@ from backend_expert.rules.base import Example, Explanation, visit
 from backend_expert.security_support import TaintSinkRule, node_text, replace_node
 
 YAML_LOADS = frozenset({"yaml.load", "yaml.load_all", "yaml.unsafe_load", "yaml.unsafe_load_all"})
-SAFE_LOADERS = frozenset({"SafeLoader", "CSafeLoader", "BaseLoader", "CBaseLoader"})
+UNSAFE_LOADERS = frozenset(
+    {"Loader", "UnsafeLoader", "FullLoader", "CLoader", "CUnsafeLoader", "CFullLoader"}
+)
 
 
 class InsecureDeserialization(TaintSinkRule):
@@ -156,8 +158,8 @@ def read(path, text):
             loader = node.args[1]
         if qualified.startswith("yaml.load") and loader is not None:
             name = loader.attr if isinstance(loader, ast.Attribute) else getattr(loader, "id", "")
-            if name in SAFE_LOADERS or name not in ("Loader", "UnsafeLoader", "FullLoader", ""):
-                return
+            if name not in UNSAFE_LOADERS:
+                return  # a safe loader, or a custom one bex cannot judge
         data = node.args[0]
         source = taint_of(data, ctx)
         if source.kind == Kind.CONSTANT:

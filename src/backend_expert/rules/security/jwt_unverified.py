@@ -9,6 +9,7 @@ from backend_expert.findings import Confidence, Severity
 from backend_expert.rules.base import Example, Explanation, Rule, visit
 
 DECODERS = frozenset({"jwt.decode", "jwt.api_jwt.decode", "jose.jwt.decode", "jwt.PyJWT.decode"})
+ENCODERS = frozenset({"jwt.encode", "jose.jwt.encode", "jwt.api_jwt.encode"})
 VERIFY_OPTIONS = frozenset({"verify_signature"})
 
 
@@ -29,7 +30,8 @@ class JwtUnverified(Rule):
             '`options={"verify_signature": False}`, with `verify=False` (PyJWT 1), with '
             '`"none"` among the `algorithms`, or with no `algorithms=` at all. A function that '
             "peeks at an unverified token and then decodes it again with verification is not "
-            "flagged for the peek; `jwt.get_unverified_header()` is not flagged."
+            "flagged for the peek; `jwt.get_unverified_header()` is not flagged. Tokens issued "
+            'with `jwt.encode(..., algorithm="none")` are flagged too.'
         ),
         why=(
             "The claims of a token whose signature is not checked are whatever the client "
@@ -71,6 +73,10 @@ def read(token):
 
 def legacy(token):
     return jwt.decode(token, PUBLIC_KEY, algorithms=["RS256", "none"])  # flagged
+
+
+def issue(claims):
+    return jwt.encode(claims, None, algorithm="none")  # flagged
 """,
             fixed="""\
 import jwt
@@ -89,6 +95,10 @@ def read(token):
 
 def legacy(token):
     return jwt.decode(token, PUBLIC_KEY, algorithms=["RS256"])
+
+
+def issue(claims, private_key):
+    return jwt.encode(claims, private_key, algorithm="RS256")
 """,
         ),
     )
@@ -114,6 +124,15 @@ def read_federated(token):
 
     @visit(ast.Call)
     def check_decode(self, node: ast.Call, ctx: FileContext) -> None:
+        if ctx.qualname(node.func) in ENCODERS:
+            algorithm = next((kw.value for kw in node.keywords if kw.arg == "algorithm"), None)
+            if isinstance(algorithm, ast.Constant) and str(algorithm.value).lower() == "none":
+                ctx.report(
+                    node,
+                    'This token is issued with `algorithm="none"`: it carries no signature, so '
+                    "anyone can forge one like it. Sign with HS256/RS256 and a key.",
+                )
+            return
         if ctx.qualname(node.func) not in DECODERS:
             return
         if any(keyword.arg is None for keyword in node.keywords):

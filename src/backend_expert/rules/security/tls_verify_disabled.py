@@ -15,6 +15,16 @@ HTTP_METHODS = frozenset(
 )
 OFF_KEYWORDS = {"verify": "verify=False", "ssl": "ssl=False", "verify_ssl": "verify_ssl=False"}
 UNVERIFIED_CONTEXTS = frozenset({"ssl._create_unverified_context"})
+NO_CERT_CHECK = frozenset(
+    {"ssl.CERT_NONE", "ssl.CERT_OPTIONAL", "NONE", "CERT_NONE", "CERT_OPTIONAL"}
+)
+
+
+def _no_cert_check(node: ast.AST, ctx: FileContext) -> bool:
+    """`ssl.CERT_NONE`, `ssl.CERT_OPTIONAL`, or urllib3's `"CERT_NONE"` / `"NONE"`."""
+    if isinstance(node, ast.Constant):
+        return node.value in NO_CERT_CHECK
+    return ctx.qualname(node) in NO_CERT_CHECK
 
 
 class TlsVerifyDisabled(Rule):
@@ -36,7 +46,8 @@ class TlsVerifyDisabled(Rule):
             "Flags `verify=False` on requests and httpx calls, sessions and clients "
             "(`requests.get(...)`, `httpx.Client(verify=False)`, `session.post(...)` on a "
             "known session), `ssl=False` / `verify_ssl=False` on aiohttp, `session.verify = "
-            "False`, and `ssl._create_unverified_context()`. A `verify=` given by a setting or "
+            "False`, `ssl._create_unverified_context()`, `cert_reqs=ssl.CERT_NONE` (urllib3, "
+            "`wrap_socket`) and `context.verify_mode = ssl.CERT_NONE`. A `verify=` given by a setting or "
             "variable is not flagged, nor are tests."
         ),
         why=(
@@ -62,6 +73,8 @@ class TlsVerifyDisabled(Rule):
         Example(
             title="requests, httpx and aiohttp with verification off",
             code="""\
+import ssl
+
 import aiohttp
 import httpx
 import requests
@@ -70,6 +83,8 @@ import requests
 def fetch(url):
     session = requests.Session()
     session.verify = False  # flagged
+    context = ssl.create_default_context()
+    context.verify_mode = ssl.CERT_NONE  # flagged
     requests.get(url, timeout=5, verify=False)  # flagged
     with httpx.Client(verify=False) as client:  # flagged
         return client.get(url)
@@ -111,6 +126,14 @@ def fetch(url, signer, token):
             )
             return
         for keyword in node.keywords:
+            if keyword.arg == "cert_reqs" and _no_cert_check(keyword.value, ctx):
+                ctx.report(
+                    keyword,
+                    "`cert_reqs` without `CERT_REQUIRED` accepts connections whose certificate "
+                    "is missing or invalid: anyone on the network path can read and change "
+                    "this traffic. Use `ssl.CERT_REQUIRED` (the default).",
+                )
+                return
             if keyword.arg in OFF_KEYWORDS and _is_false(keyword.value):
                 confidence = self._confidence(node, qualified, ctx)
                 if confidence is None:
@@ -127,6 +150,18 @@ def fetch(url, signer, token):
     @visit(ast.Assign)
     def check_assign(self, node: ast.Assign, ctx: FileContext) -> None:
         """`session.verify = False` / `client.verify = False`."""
+        for target in node.targets:
+            if (
+                isinstance(target, ast.Attribute)
+                and target.attr == "verify_mode"
+                and _no_cert_check(node.value, ctx)
+            ):
+                ctx.report(
+                    node,
+                    "`verify_mode = CERT_NONE` makes this SSL context accept any certificate: "
+                    "anyone on the network path can read and change the traffic.",
+                )
+                return
         if not _is_false(node.value):
             return
         for target in node.targets:

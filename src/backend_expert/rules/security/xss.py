@@ -5,10 +5,10 @@ from __future__ import annotations
 import ast
 
 from backend_expert.check import FileContext
-from backend_expert.dataflow import Kind, tainted_argument, text_of, worst
+from backend_expert.dataflow import Kind, Source, flow, tainted_argument, text_of, worst
 from backend_expert.dataflow.util import _short
 from backend_expert.findings import Confidence, Severity
-from backend_expert.rules.base import Example, Explanation
+from backend_expert.rules.base import Example, Explanation, visit
 from backend_expert.security_support import TaintSinkRule
 
 # Sinks that declare their text safe HTML (the rest are responses sent as text/html).
@@ -40,7 +40,9 @@ class CrossSiteScripting(TaintSinkRule):
             "tag, gives low. Values passed "
             "through `escape()`, `conditional_escape()`, `format_html()`, `json_script()`, "
             "`render_to_string()` or `reverse()`, numbers, and responses with a non-HTML "
-            "`content_type` are not reported."
+            "`content_type` are not reported. Also flags a Flask view that returns such HTML "
+            "built from request data (Flask sends a returned string as text/html), and "
+            "`format_html()` whose template is itself built by interpolation."
         ),
         why=(
             "Templates escape what they print; these calls switch that off for the whole "
@@ -91,6 +93,25 @@ def badge(user):
 """,
         ),
         Example(
+            title="a Flask view returning HTML, and `format_html()` given an f-string",
+            code="""\
+from django.utils.html import format_html
+from flask import Flask, request
+
+app = Flask(__name__)
+
+
+@app.route("/hello")
+def hello():
+    name = request.args.get("name", "")
+    return f"<h1>Hello {name}</h1>"  # flagged
+
+
+def link(url, label):
+    return format_html(f'<a href="{url}">{label}</a>')  # flagged
+""",
+        ),
+        Example(
             title="FastAPI `HTMLResponse` and MarkupSafe's `Markup()`",
             code="""\
 from fastapi import FastAPI
@@ -135,6 +156,48 @@ def count(items):
         ),
     )
 
+    @visit(ast.Return)
+    def check_flask_return(self, node: ast.Return, ctx: FileContext) -> None:
+        """A Flask view returning a str: Flask sends it as text/html."""
+        if node.value is None or ctx.enclosing_function() is None:
+            return
+        route = flow(ctx)._route_info()
+        if route is None or route[0] != "flask":
+            return
+        found = _html_text(node.value, ctx)
+        if found is None or found[0].kind != Kind.REQUEST:
+            return
+        source, confidence = found
+        ctx.report(
+            node,
+            f"This Flask view returns HTML built from {source.origin}"
+            f"{f' (line {source.line})' if source.line else ''}, unescaped; Flask sends a "
+            "returned string as text/html, so a `<script>` in the value runs in the browser. "
+            "Render a template or escape the value with `markupsafe.escape()`.",
+            confidence=confidence,
+            source=source.describe(),
+        )
+
+    @visit(ast.Call)
+    def check_format_html(self, node: ast.Call, ctx: FileContext) -> None:
+        """`format_html(f"...{x}")`: the value is pasted in before `format_html` can escape it."""
+        if ctx.qualname(node.func) != "django.utils.html.format_html" or not node.args:
+            return
+        found = (
+            _html_text(node.args[0], ctx) if not isinstance(node.args[0], ast.Constant) else None
+        )
+        if found is None:
+            return
+        source, confidence = found
+        ctx.report(
+            node,
+            f"The template of `format_html()` is already built from {source.origin}: that value "
+            "is not escaped. Keep the first argument constant and pass values as the other "
+            'arguments: `format_html("<b>{}</b>", value)`.',
+            confidence=confidence,
+            source=source.describe(),
+        )
+
     def on_call(self, node: ast.Call, ctx: FileContext) -> None:
         found = tainted_argument(node, ctx, self.slug)
         if found is None:
@@ -149,8 +212,8 @@ def count(items):
         else:
             text = text_of(argument, ctx)
             holes = text.tainted_holes() if text is not None else []
-            if not holes or (not marker and "<" not in text.constant_text):  # type: ignore[union-attr]
-                return
+            if not holes or "<" not in text.constant_text:  # type: ignore[union-attr]
+                return  # not HTML assembled here: `mark_safe(markdown(x))` is that code's call
             source = worst(hole.source for hole in holes)
             medium = marker and source.kind == Kind.PARAMETER
             confidence = Confidence.MEDIUM if medium else Confidence.LOW
@@ -162,6 +225,20 @@ def count(items):
             '`Markup("...{}").format(...)` or a template, which escape each value.'
         )
         ctx.report(node, message, confidence=confidence, source=source.describe())
+
+
+def _html_text(node: ast.AST, ctx: FileContext) -> tuple[Source, Confidence] | None:
+    """(worst source, confidence) when `node` is HTML assembled here from a tainted value."""
+    text = text_of(node, ctx)
+    if text is None or "<" not in text.constant_text:
+        return None
+    holes = text.tainted_holes()
+    if not holes:
+        return None
+    source = worst(hole.source for hole in holes)
+    if source.kind == Kind.REQUEST:
+        return source, Confidence.HIGH
+    return source, Confidence.MEDIUM if source.kind == Kind.PARAMETER else Confidence.LOW
 
 
 def _not_html(call: ast.Call) -> bool:
