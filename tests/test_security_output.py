@@ -30,7 +30,7 @@ def run_job(command):
 
 
 def helper(obj):
-    subprocess.run(obj.build() + " --quiet", shell=True, check=False)
+    return eval(obj.build())
 
 
 def reset_token():
@@ -47,13 +47,16 @@ def test_json_carries_cwe_severity_confidence_and_source(write_project):
     root = write_project({"app.py": VIEWS, "requirements.txt": "flask\n"})
     result = bex("check", str(root), "--no-cache", "--output-format", "json", "--exit-zero")
     findings = json.loads(result.output)
-    shell = sorted((f for f in findings if f["slug"] == "shell-injection"), key=lambda f: f["line"])
-    assert [(f["line"], f["confidence"]) for f in shell] == [
-        (12, "high"),
-        (17, "medium"),
-        (21, "low"),
+    injections = sorted(
+        (f for f in findings if f["slug"] in ("shell-injection", "code-injection")),
+        key=lambda f: f["line"],
+    )
+    assert [(f["line"], f["slug"], f["confidence"]) for f in injections] == [
+        (12, "shell-injection", "high"),
+        (17, "shell-injection", "medium"),
+        (21, "code-injection", "low"),
     ]
-    first = shell[0]
+    first = injections[0]
     assert first["cwe"] == 78
     assert first["security_severity"] == 9.8
     assert first["source"] == "`request.args.get('host', '')` (line 11)"
@@ -82,7 +85,7 @@ def test_min_confidence_hides_less_certain_findings(write_project):
             "json",
             "--exit-zero",
             "--select",
-            "shell-injection",
+            "shell-injection,code-injection",
             "--min-confidence",
             level,
         )

@@ -26,7 +26,7 @@ NOT_A_VALUE = word_set(
     placeholder title text error errors route view setting settings attr attribute column col
     table model form widget input required enabled version session lookup method methods
     delimiter separator char chars characters display verbose charset alphabet censor changed
-    code codes"""
+    code codes fmt"""
 )
 PLACEHOLDER = re.compile(
     r"^(?:<.*>|\{.*\}|\$\{?\w+\}?|%\(?\w*\)?s|\*+|x+|\.+|-+|none|null|todo|fixme|dummy|"
@@ -59,6 +59,8 @@ def looks_secret(value: object, name: str) -> bool:
         return False
     if re.fullmatch(r"[A-Z][A-Z0-9_]*", text):
         return False  # the name of an environment variable or a setting
+    if "{" in text or (":" in text and re.fullmatch(r"[a-z0-9_.:-]+", text)):
+        return False  # a template or a namespaced identifier (`cache:token:{id}`)
     if set(words(text)) <= set(words(name)):
         return False  # `INVALID_TOKEN = "invalid_token"`: a code, not a secret
     if not set(words(name)) & {

@@ -55,12 +55,12 @@ def computed_mac(node: ast.AST, ctx: FileContext) -> bool:
 
 
 def _model_column(node: ast.AST) -> bool:
-    """`User.api_token`: a column in a query expression, not a value."""
-    return (
-        isinstance(node, ast.Attribute)
-        and isinstance(node.value, ast.Name)
-        and node.value.id[:1].isupper()
-    )
+    """`User.api_token`, `models.Token.hash`: a column in a query expression, not a value."""
+    if not isinstance(node, ast.Attribute):
+        return False
+    owner = node.value
+    name = owner.id if isinstance(owner, ast.Name) else getattr(owner, "attr", "")
+    return name[:1].isupper()
 
 
 def _constant(node: ast.AST) -> bool:
@@ -185,6 +185,8 @@ def check(token, expected_token, header):
         if not any(secrets) and not any(macs):
             return
         sources = [taint_of(side, ctx).kind for side in (left, right)]
+        if sources == [Kind.REQUEST, Kind.REQUEST]:
+            return  # both sides come from the client (double-submit CSRF): nothing to learn
         if Kind.REQUEST in sources:
             confidence = Confidence.HIGH
         elif any(secrets) and any(macs):

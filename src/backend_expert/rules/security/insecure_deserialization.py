@@ -13,7 +13,7 @@ from backend_expert.security_support import TaintSinkRule, node_text, replace_no
 
 YAML_LOADS = frozenset({"yaml.load", "yaml.load_all", "yaml.unsafe_load", "yaml.unsafe_load_all"})
 UNSAFE_LOADERS = frozenset(
-    {"Loader", "UnsafeLoader", "FullLoader", "CLoader", "CUnsafeLoader", "CFullLoader"}
+    {"Loader", "UnsafeLoader", "CLoader", "CUnsafeLoader"}  # FullLoader refuses python/ tags
 )
 
 

@@ -7,7 +7,7 @@ import ast
 from backend_expert.check import FileContext
 from backend_expert.dataflow import Kind, confidence_for, taint_of
 from backend_expert.dataflow.util import _short
-from backend_expert.findings import Confidence, Severity
+from backend_expert.findings import Severity
 from backend_expert.rules.base import Example, Explanation, visit
 from backend_expert.security_support import TaintSinkRule, word_set
 
@@ -28,6 +28,7 @@ class ShellInjection(TaintSinkRule):
     security_severity = 9.8
     skip_tests = True
     sink_does = "is run by the shell"
+    report_unknown = False
     summary = "A shell command built from a value that is not a constant"
     hint = (
         "Pass the command as a list of arguments without `shell=True` "
@@ -37,8 +38,9 @@ class ShellInjection(TaintSinkRule):
         what=(
             "Flags `os.system()`, `os.popen()`, `subprocess.getoutput()`, "
             "`asyncio.create_subprocess_shell()` and `subprocess.run/call/check_call/"
-            "check_output/Popen(..., shell=True)` when the command is not a constant. Request "
-            "data gives high confidence, a helper's parameter medium, an untraced value low. "
+            "check_output/Popen(..., shell=True)` when the command is built from request data "
+            "(high confidence) or from a parameter of the function (medium). Values bex cannot "
+            "trace (settings, command-line arguments, paths the code built) are not reported. "
             "Values quoted with `shlex.quote()` and numbers do not count; constant commands and "
             "argument lists without `shell=True` are never flagged."
         ),
@@ -138,8 +140,8 @@ def backup(path):
         confidence = confidence_for(source)
         if confidence is None:
             return
-        if source.kind == Kind.UNKNOWN and not isinstance(command, ast.JoinedStr | ast.BinOp):
-            confidence = Confidence.LOW
+        if source.kind == Kind.UNKNOWN:
+            return  # settings, CLI arguments, paths the code made: not worth a finding
         self.report_sink(node, command, source, confidence, ctx)
 
     def report_sink(self, call, argument, source, confidence, ctx) -> None:  # type: ignore[override]

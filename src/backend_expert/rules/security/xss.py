@@ -35,9 +35,10 @@ class CrossSiteScripting(TaintSinkRule):
             "(Django's `HttpResponse`, Starlette/FastAPI's `HTMLResponse`) whose text is "
             "request data, or is built with an f-string, `%`, `.format()`, `+` or `join` from "
             "values that are not constants. Request data gives high confidence; a helper's "
-            "parameter interpolated into text marked safe gives medium; an untraced value "
-            "(a model field, a call result), or any value in a response whose text contains a "
-            "tag, gives low. Values passed "
+            "parameter interpolated into HTML marked safe gives medium (low in a response). "
+            "Values bex cannot trace (a model field, a call result) are not reported: in "
+            "real projects they are mostly code-controlled (colours, dates, rendered "
+            "templates). Values passed "
             "through `escape()`, `conditional_escape()`, `format_html()`, `json_script()`, "
             "`render_to_string()` or `reverse()`, numbers, and responses with a non-HTML "
             "`content_type` are not reported. Also flags a Flask view that returns such HTML "
@@ -215,8 +216,9 @@ def count(items):
             if not holes or "<" not in text.constant_text:  # type: ignore[union-attr]
                 return  # not HTML assembled here: `mark_safe(markdown(x))` is that code's call
             source = worst(hole.source for hole in holes)
-            medium = marker and source.kind == Kind.PARAMETER
-            confidence = Confidence.MEDIUM if medium else Confidence.LOW
+            if source.kind == Kind.UNKNOWN:
+                return  # model fields, rendered templates, dates: mostly safe, too noisy
+            confidence = Confidence.MEDIUM if marker else Confidence.LOW
         what = "marks as safe HTML" if marker else "sends as an HTML page"
         message = (
             f"`{_short(node.func, 30)}()` {what} text built from {source.origin}"
@@ -238,7 +240,9 @@ def _html_text(node: ast.AST, ctx: FileContext) -> tuple[Source, Confidence] | N
     source = worst(hole.source for hole in holes)
     if source.kind == Kind.REQUEST:
         return source, Confidence.HIGH
-    return source, Confidence.MEDIUM if source.kind == Kind.PARAMETER else Confidence.LOW
+    if source.kind == Kind.PARAMETER:
+        return source, Confidence.MEDIUM
+    return None
 
 
 def _not_html(call: ast.Call) -> bool:
