@@ -11,7 +11,9 @@ detection is left as it is), and prints per bex concept:
     ruleid lines found / total      ok lines flagged / total
 
 A ruleid line counts as found when bex reports the mapped slug on a line of the statement
-that starts on the annotated line. The semgrep files are licensed LGPL-2.1 with the Commons
+that starts on the annotated line; when that statement is an assignment (semgrep's taint
+matches start where the source is read), anywhere in the rest of its function. An ok line
+counts as flagged when bex reports the slug on its own statement. The semgrep files are licensed LGPL-2.1 with the Commons
 Clause: keep the checkout outside this repository and never copy them in. Only the numbers
 go to BENCHMARKS.md.
 
@@ -146,7 +148,7 @@ def annotations(text: str) -> list[tuple[str, int, str]]:
     return found
 
 
-def statement_spans(text: str) -> dict[int, tuple[int, int]]:
+def statement_spans(text: str, extend: bool = True) -> dict[int, tuple[int, int]]:
     """First line of each statement -> (first, last) line (the smallest statement wins)."""
     try:
         tree = ast.parse(text)
@@ -163,21 +165,26 @@ def statement_spans(text: str) -> dict[int, tuple[int, int]]:
             known = spans.get(start)
             if known is None or (end - start) < (known[1] - known[0]):
                 spans[start] = (start, max(start, end))
-    # semgrep matches that span several statements start at a setup line
-    # (`opts = {...}` then `jwt.decode(..., options=opts)`): a literal assignment right
-    # before the call belongs to the match that follows it.
-    for body in _bodies(tree):
+    # semgrep matches that span several statements start at their first line: a setup line
+    # (`opts = {...}` then `jwt.decode(..., options=opts)`) or, in taint mode, the line
+    # where the source is read (`code = request.POST.get("code")` ... `eval(code)`). An
+    # annotated assignment therefore stands for the rest of its block.
+    for body in _bodies(tree) if extend else ():
         for stmt, following in itertools.pairwise(body):
-            if isinstance(stmt, ast.Assign) and not any(
-                isinstance(n, ast.Call) for n in ast.walk(stmt.value)
-            ):
-                first = spans.get(stmt.lineno, (stmt.lineno, stmt.lineno))[0]
-                spans[stmt.lineno] = (first, following.end_lineno or following.lineno)
+            if isinstance(stmt, ast.Assign | ast.AnnAssign):
+                last = body[-1]
+                spans[stmt.lineno] = (stmt.lineno, last.end_lineno or last.lineno)
+                del following
     return spans
 
 
 def _bodies(tree: ast.AST) -> list[list[ast.stmt]]:
-    return [node.body for node in ast.walk(tree) if isinstance(getattr(node, "body", None), list)]
+    """Bodies of functions (module-level snippets are independent examples)."""
+    return [
+        node.body
+        for node in ast.walk(tree)
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+    ]
 
 
 def score(root: Path, details: str | None = None) -> dict[str, list[int]]:
@@ -193,6 +200,7 @@ def score(root: Path, details: str | None = None) -> dict[str, list[int]]:
             continue
         result = run_sources({f"pkg/m{number}.py": text})
         spans = statement_spans(text)
+        plain = statement_spans(text, extend=False)  # ok annotations mark the sink itself
         reported = defaultdict(set)
         for finding in result.findings:
             for line in range(finding.line, finding.end_line + 1):
@@ -202,7 +210,7 @@ def score(root: Path, details: str | None = None) -> dict[str, list[int]]:
             if (kind, line, slug) in seen:
                 continue
             seen.add((kind, line, slug))
-            first, last = spans.get(line, (line, line))
+            first, last = (spans if kind == "ruleid" else plain).get(line, (line, line))
             hit = any(n in reported[slug] for n in range(first, last + 1))
             row = table[slug]
             if kind == "ruleid":
