@@ -46,7 +46,8 @@ class PathTraversal(TaintSinkRule):
             "`request.args`, `request.GET`, an uploaded file's name... including through "
             "`os.path.join()`, `Path(...) / name` and string building. Functions that check "
             "containment (`is_relative_to()`, `relative_to()`, `os.path.commonpath()`, or "
-            "`startswith()` after `resolve()`/`realpath()`/`abspath()`) and names passed "
+            "`startswith()` after `resolve()`/`realpath()`/`abspath()` or next to a refusal of "
+            "`..`) and names passed "
             "through `secure_filename()`, `os.path.basename()` or `safe_join()` are not "
             "reported. Flask's `send_file()` is left to `flask-send-file-path`."
         ),
@@ -180,8 +181,12 @@ def _checks_containment(ctx: FileContext) -> bool:
     if function is None:
         return False
     names = set()
+    dots = False  # `".." in name`, `name.find(".")`: the function refuses parent segments
     for node in ctx.own_nodes(function):
         if isinstance(node, ast.Call):
             func = node.func
             names.add(func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", ""))
-    return bool(names & CONTAINMENT) or ("startswith" in names and bool(names & NORMALISERS))
+        elif isinstance(node, ast.Constant) and node.value in ("..", "."):
+            dots = True
+    checked_prefix = "startswith" in names and (bool(names & NORMALISERS) or dots)
+    return bool(names & CONTAINMENT) or checked_prefix
