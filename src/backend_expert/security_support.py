@@ -21,6 +21,9 @@ DEV_PARTS = re.compile(
 )
 
 
+OPERATOR_DIRS = ("scripts", "bin", "tools")
+
+
 def is_dev_path(path: str) -> bool:
     """`settings/dev.py`, `config/local_settings.py`, `examples/app.py`..."""
     return DEV_PARTS.search(path.lower()) is not None
@@ -102,9 +105,13 @@ def import_edit(ctx: FileContext, module: str) -> Edit | None:
 
 
 def _operator_command(ctx: FileContext) -> bool:
-    """`handle()` of a Django management command: its options come from the operator."""
+    """`handle()` of a Django management command, or a helper in `scripts/`, `bin/`, `tools/`
+    or development code: its parameters come from the operator, not from users."""
     function = ctx.enclosing_function()
-    return getattr(function, "name", "") == "handle" and "/management/commands/" in f"/{ctx.path}"
+    path = f"/{ctx.path}"
+    if getattr(function, "name", "") == "handle" and "/management/commands/" in path:
+        return True
+    return is_dev_path(ctx.path) or any(f"/{part}/" in path for part in OPERATOR_DIRS)
 
 
 class TaintSinkRule(Rule):

@@ -7,11 +7,13 @@ import re
 
 from backend_expert.check import FileContext
 from backend_expert.findings import Confidence, Severity
+from backend_expert.index import dotted
 from backend_expert.rules.base import Example, Explanation, Rule, visit
 from backend_expert.security_support import is_dev_path, word_set, words
 
 # Names whose value signs or unlocks something (after splitting into lower-case words).
 STRONG = frozenset({"secret", "secrets", "jwt"})
+STRONG_OR_PASSWORD = STRONG | {"password", "passwd", "pwd", "passphrase"}
 SECRET_WORDS = frozenset(
     {"secret", "password", "passwd", "pwd", "passphrase", "token", "apikey", "credentials"}
 )
@@ -31,7 +33,7 @@ NOT_A_VALUE = word_set(
 PLACEHOLDER = re.compile(
     r"^(?:<.*>|\{.*\}|\$\{?\w+\}?|%\(?\w*\)?s|\*+|x+|\.+|-+|none|null|todo|fixme|dummy|"
     r"your[-_ ].*|.*[-_ ]here|test.*|fake.*|example.*|sample.*|placeholder|redacted|hidden|"
-    r"secret|password|token|changeme)$",
+    r"secret|password|token|changeme|dummy.*|.*dummy)$",
     re.IGNORECASE,
 )
 ENV_CALLS = frozenset({"os.getenv", "os.environ.get", "environ.get"})
@@ -61,21 +63,15 @@ def looks_secret(value: object, name: str) -> bool:
         return False  # the name of an environment variable or a setting
     if "{" in text or (":" in text and re.fullmatch(r"[a-z0-9_.:-]+", text)):
         return False  # a template or a namespaced identifier (`cache:token:{id}`)
+    if re.fullmatch(r"[a-z]+(?:[_.][a-z]+)+", text):
+        return False  # `"google_tokens"`, `"ca.crt"`: the name of a key, a field, a file
     if set(words(text)) <= set(words(name)):
         return False  # `INVALID_TOKEN = "invalid_token"`: a code, not a secret
-    if not set(words(name)) & {
-        "secret",
-        "password",
-        "passwd",
-        "pwd",
-        "passphrase",
-        "key",
-        "apikey",
-    }:
-        # tokens and credentials: only values that look generated
-        has_digit = any(c.isdigit() for c in text)
-        return len(text) >= 20 or (has_digit and any(c.isalpha() for c in text))
-    return True
+    if set(words(name)) & STRONG_OR_PASSWORD:
+        return True
+    # tokens, API keys, credentials: only values that look generated
+    has_digit = any(c.isdigit() for c in text)
+    return len(text) >= 20 or (has_digit and any(c.isalpha() for c in text))
 
 
 class HardcodedSecret(Rule):
@@ -99,7 +95,11 @@ class HardcodedSecret(Rule):
             'docs), empty strings and placeholders (`"<your-key>"`, `"changeme"`, '
             '`"xxx"`), sentences, URLs, names of environment variables, already-hashed '
             "passwords, and names that describe a secret rather than hold one "
-            "(`PASSWORD_FIELD`, `TOKEN_URL`, `SECRET_KEY_LENGTH`)."
+            "(`PASSWORD_FIELD`, `TOKEN_URL`, `SECRET_KEY_LENGTH`) or whose value names a "
+            'key or a file (`"google_tokens"`, `"ca.crt"`), and enum members. Tokens and '
+            "API keys count only when the value looks generated (digits and letters, or long). "
+            "Defaults of pydantic-settings fields and environment fallbacks are medium "
+            "confidence."
         ),
         why=(
             "A secret in the source is in every clone, every fork, every CI log and every image "
@@ -185,6 +185,10 @@ AUTH_TOKEN_HEADER = "X-Auth-Token"
     def check_assign(self, node: ast.Assign | ast.AnnAssign, ctx: FileContext) -> None:
         if node.value is None or is_dev_path(ctx.path) or ctx.enclosing_function() is not None:
             return
+        klass = ctx.enclosing_class()
+        bases = {(dotted(b) or "").rpartition(".")[2] for b in klass.bases} if klass else set()
+        if any(base.endswith(("Enum", "Choices")) for base in bases):
+            return  # enum members name kinds of secrets, they do not hold them
         targets = node.targets if isinstance(node, ast.Assign) else [node.target]
         for target in targets:
             name = _target_name(target)
@@ -210,7 +214,11 @@ AUTH_TOKEN_HEADER = "X-Auth-Token"
                 self._check_value(keyword.value, keyword.arg, keyword.value, ctx)
 
     def _check_value(self, value: ast.AST, name: str, node: ast.AST, ctx: FileContext) -> None:
-        fallback = False
+        klass = ctx.enclosing_class()
+        # a field of a pydantic-settings class: a default the environment overrides
+        fallback = klass is not None and any(
+            (dotted(b) or "").endswith("Settings") for b in klass.bases
+        )
         if isinstance(value, ast.Call) and ctx.qualname(value.func) in ENV_CALLS:
             if len(value.args) < 2:
                 return

@@ -38,6 +38,7 @@ def secret_like(node: ast.AST) -> str | None:
     return None
 
 
+MAC_WORDS = frozenset({"signature", "sig", "digest", "hexdigest", "hmac", "mac"})
 COMPUTED = frozenset({"expected", "computed", "calculated", "valid", "correct", "actual"})
 
 
@@ -51,7 +52,7 @@ def computed_mac(node: ast.AST, ctx: FileContext) -> bool:
     if isinstance(node, ast.Call) and last_name(node) in ("hexdigest", "digest"):
         return True
     parts = words(last_name(node))
-    return bool(COMPUTED.intersection(parts)) and secret_like(node) is not None
+    return bool(COMPUTED.intersection(parts)) and bool(MAC_WORDS.intersection(parts))
 
 
 def _model_column(node: ast.AST) -> bool:
