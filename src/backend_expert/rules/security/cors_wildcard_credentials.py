@@ -30,6 +30,19 @@ def _true(node: ast.AST | None) -> bool:
     return isinstance(node, ast.Constant) and node.value is True
 
 
+def _module_value(node: ast.AST, ctx: FileContext) -> ast.AST:
+    """`origins` -> `["*"]` when the module binds the name once to a literal."""
+    if not isinstance(node, ast.Name) or ctx.source.tree is None:
+        return node
+    values = [
+        stmt.value
+        for stmt in ctx.source.tree.body
+        if isinstance(stmt, ast.Assign)
+        and any(isinstance(t, ast.Name) and t.id == node.id for t in stmt.targets)
+    ]
+    return values[0] if len(values) == 1 else node
+
+
 class CorsWildcardCredentials(Rule):
     code = "BEX711"
     slug = "cors-wildcard-credentials"
@@ -78,8 +91,9 @@ from flask import Flask
 from flask_cors import CORS
 
 app = FastAPI()
+ORIGINS = ["*"]
 app.add_middleware(  # flagged
-    CORSMiddleware, allow_origins=["*"], allow_credentials=True, allow_methods=["*"]
+    CORSMiddleware, allow_origins=ORIGINS, allow_credentials=True, allow_methods=["*"]
 )
 
 flask_app = Flask(__name__)
@@ -122,7 +136,7 @@ public.add_middleware(CORSMiddleware, allow_origins=["*"])
     @visit(ast.Call)
     def check_call(self, node: ast.Call, ctx: FileContext) -> None:
         qualified = ctx.qualname(node.func)
-        keywords = {kw.arg: kw.value for kw in node.keywords if kw.arg}
+        keywords = {kw.arg: _module_value(kw.value, ctx) for kw in node.keywords if kw.arg}
         if qualified in FLASK_CORS:
             origins = keywords.get("origins")
             if _true(keywords.get("supports_credentials")) and (
