@@ -21,7 +21,7 @@ from backend_expert.discover import IMPORTS, declared_frameworks
 
 if TYPE_CHECKING:
     from backend_expert.django_web import WebFacts
-    from backend_expert.flask_web import FlaskFacts
+    from backend_expert.flask_facts import FlaskFacts
 
 
 @dataclass(frozen=True)
@@ -92,7 +92,7 @@ class ModuleFacts:
     lookups: dict[tuple[str, str], int] = field(default_factory=dict)
     # Django web facts (settings operations, URL wiring, request functions): django_web.py.
     django_web: WebFacts | None = None
-    # Flask apps, blueprints and routes: flask_web.py.
+    # Flask apps, blueprints and routes: flask_facts.py (merged by flask_web.py).
     flask: FlaskFacts | None = None
 
     def digest(self) -> str:
@@ -320,7 +320,7 @@ def collect_facts(
     from backend_expert.django_web import collect_web_facts  # imports this module
 
     facts.django_web = collect_web_facts(tree, rel_path, collector)
-    from backend_expert.flask_web import collect_flask_facts
+    from backend_expert.flask_facts import collect_flask_facts
 
     facts.flask = collect_flask_facts(tree, rel_path, collector, text)
     return facts
