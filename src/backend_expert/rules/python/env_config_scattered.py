@@ -24,7 +24,8 @@ SETTINGS_BASES = frozenset(
 # Variables of the process or platform rather than of the application's configuration.
 PROCESS_VARIABLES = frozenset(
     {"PATH", "HOME", "USER", "PWD", "TERM", "TZ", "LANG", "PYTHONPATH", "HOSTNAME", "CI",
-     "DJANGO_SETTINGS_MODULE", "SERVER_SOFTWARE", "VIRTUAL_ENV", "TMPDIR", "SHELL"}
+     "DJANGO_SETTINGS_MODULE", "SERVER_SOFTWARE", "VIRTUAL_ENV", "TMPDIR", "SHELL",
+     "RANK", "LOCAL_RANK", "WORLD_SIZE", "MASTER_ADDR", "MASTER_PORT", "CUDA_VISIBLE_DEVICES"}
 )  # fmt: skip
 LOCATOR_SUFFIXES = (
     "_SETTINGS",

@@ -20,7 +20,7 @@ def is_test_file(path: str) -> bool:
 CHECK_WORDS = (
     "assert", "raises", "warns", "fail", "expect", "check", "verify", "validate", "ensure",
     "should", "must", "snapshot", "approx", "deprecated_call", "compare", "match", "equal",
-    "confirm", "inspect", "wait_for", "until",
+    "confirm", "inspect", "wait_for", "until", "full_clean",
 )  # fmt: skip
 # Fixtures that assert on their own (at teardown) or record results.
 CHECKING_FIXTURES = (
@@ -32,7 +32,7 @@ SKIP_MARKS = ("skip", "xfail", "todo", "expected_failure")
 SMOKE_WORDS = (
     "raise", "crash", "error", "fail", "smoke", "okay", "_ok", "works", "handles", "succeed",
     "runs", "exception", "does_not", "doesnt", "not_", "no_", "import", "sanity", "noop",
-    "idempotent", "silent", "ignore", "skips", "accept",
+    "idempotent", "silent", "ignore", "skips", "accept", "passes", "valid",
 )  # fmt: skip
 # Method names of test helpers (on `self` or a module) that run a check.
 HELPER_PREFIXES = ("_test", "test_", "do_test", "run_test", "_check", "_verify", "_assert")
@@ -75,8 +75,11 @@ def _asserts(function: ast.AST, helpers: dict[str, ast.AST], depth: int = 0) -> 
 
 
 def _trivial(body: list[ast.stmt]) -> bool:
+    """Empty, `pass`, `...`, a docstring or a bare `return`: a placeholder or a test switched off
+    in a subclass (overriding an inherited test with `return`)."""
     return all(
         isinstance(stmt, ast.Pass)
+        or (isinstance(stmt, ast.Return) and stmt.value is None)
         or (isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant))
         for stmt in body
     )
@@ -99,7 +102,7 @@ class TestWithoutAssert(Rule):
             "(`assert_*`, `check_*`, `verify_*`, `expect(...)`). Helpers defined in the same "
             "module are looked into. Tests that request a fixture which asserts by itself "
             "(`httpx_mock`, `snapshot`, `benchmark`, `*_regression`), skipped or xfail tests, "
-            "empty placeholder tests, smoke tests whose name or docstring says they check that "
+            "empty placeholder tests (and tests switched off with a bare `return`), smoke tests whose name or docstring says they check that "
             "nothing raises (`test_doesnt_raise_...`, `test_..._okay`) are left alone, as are tests that call a helper imported "
             "from another test module (conftest, test utilities), which may assert."
         ),
