@@ -32,7 +32,7 @@ SKIP_MARKS = ("skip", "xfail", "todo", "expected_failure")
 SMOKE_WORDS = (
     "raise", "crash", "error", "fail", "smoke", "okay", "_ok", "works", "handles", "succeed",
     "runs", "exception", "does_not", "doesnt", "not_", "no_", "import", "sanity", "noop",
-    "idempotent", "silent", "ignore", "skips", "accept", "passes", "valid",
+    "idempotent", "silent", "ignore", "skips", "accept", "_pass", "valid",
 )  # fmt: skip
 # Method names of test helpers (on `self` or a module) that run a check.
 HELPER_PREFIXES = ("_test", "test_", "do_test", "run_test", "_check", "_verify", "_assert")
