@@ -36,6 +36,40 @@ def _is_noop(stmt: ast.stmt) -> bool:
     )
 
 
+CLEANUP_CALLS = (
+    "close",
+    "release",
+    "cancel",
+    "shutdown",
+    "unlink",
+    "remove",
+    "terminate",
+    "kill",
+    "stop",
+    "disconnect",
+    "dispose",
+    "cleanup",
+    "rmtree",
+    "delete",
+    "quit",
+)
+
+
+def _only_cleanup(body: list[ast.stmt]) -> bool:
+    """Every statement releases a resource (`x.close()`, `os.remove(p)`...)."""
+    for stmt in body:
+        if not (isinstance(stmt, ast.Expr) and isinstance(stmt.value, (ast.Call, ast.Await))):
+            return False
+        call = stmt.value.value if isinstance(stmt.value, ast.Await) else stmt.value
+        if not isinstance(call, ast.Call):
+            return False
+        func = call.func
+        name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+        if not name.lstrip("_").lower().startswith(CLEANUP_CALLS):
+            return False
+    return bool(body)
+
+
 def _retries(body: list[ast.stmt]) -> bool:
     """`except Exception: continue`: the loop moves on to the next candidate."""
     return all(isinstance(stmt, ast.Continue) for stmt in body)
@@ -55,7 +89,7 @@ class SwallowedException(Rule):
             "Flags `except:`, `except BaseException:` and `except Exception:` (alone or in a "
             "tuple) whose body does nothing: only `pass`, `continue`, `...` or a string. A "
             "handler with a comment is taken as a deliberate, documented choice and is not "
-            "reported, nor are handlers in teardown code (`__del__`, `__exit__`, `close`) or "
+            "reported, nor are handlers around pure clean-up calls (`x.close()`) or in teardown code (`__del__`, `__exit__`, `close`) or "
             "in tests, nor optional imports (`try: import x`). In scripts and tooling folders, and for "
             "`continue` (try the next candidate), the confidence is low. Elsewhere bare `except:` has high confidence (it also swallows `KeyboardInterrupt` "
             "and `SystemExit`), `except Exception` medium."
@@ -138,6 +172,15 @@ def refresh(cache, key):
         raise
 
 
+def fetch(pool, url):
+    response = pool.request("GET", url)
+    try:
+        response.release_conn()
+    except Exception:
+        pass
+    return response
+
+
 class Client:
     def close(self):
         try:
@@ -166,6 +209,8 @@ class Client:
             isinstance(stmt, (ast.Import, ast.ImportFrom)) for stmt in parent.body
         ):
             return  # an optional dependency: `try: import x ... except Exception: pass`
+        if isinstance(parent, ast.Try) and _only_cleanup(parent.body):
+            return  # `try: resp.close() except Exception: pass`: best-effort release
         base = "BaseException" if not bare and "builtins.BaseException" in names else "Exception"
         what = "A bare `except:`" if bare else f"`except {ast.unparse(node.type)}`"
         ctx.report(

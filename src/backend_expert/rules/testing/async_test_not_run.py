@@ -176,6 +176,8 @@ async def test_job():
             or _pytestmark(klass.body)
         ):
             return
+        if any("fixture" in ast.unparse(d) for d in node.decorator_list):
+            return  # an async fixture named test_*: pytest-asyncio's business, not a test
         marked = _marks_async(node.decorator_list)
         if marked is not False or self._module_marked(ctx):
             return
