@@ -179,3 +179,70 @@ def test_the_fix_of_the_first_example_gives_its_fixed_code(code):
     edits = tuple(edit for f in findings for edit in f.fix.edits)
     after = _apply(text, dataclasses.replace(findings[0], fix=Fix("all", edits)))
     assert after.replace("  # flagged", "") == example.fixed
+
+
+def test_routes_of_a_module_level_app_and_a_registration_helper():
+    from backend_expert.engine import run_sources
+
+    sources = {
+        "shop/__init__.py": "",
+        "shop/app.py": """\
+from flask import Flask, request
+from flask_jwt_extended import jwt_required
+
+app = Flask(__name__)
+
+
+@app.route("/orders", methods=["GET", "POST"])
+@jwt_required()
+def orders():
+    return {}
+
+
+@app.delete("/orders/<int:order_id>")
+def delete_order(order_id):
+    return {}
+""",
+        "shop/admin.py": """\
+from flask import Blueprint
+from flask.views import MethodView
+
+from shop.helpers import register_view
+
+admin = Blueprint("admin", __name__)
+
+
+@admin.before_request
+def require_admin_login():
+    ...
+
+
+class Users(MethodView):
+    def get(self):
+        return []
+
+    def post(self):
+        return {}
+
+
+register_view(admin, routes=["/users", "/people"], view_func=Users.as_view("users"))
+""",
+        "shop/helpers.py": """\
+def register_view(bp, routes, view_func):
+    for route in routes:
+        bp.add_url_rule(route, view_func=view_func)
+""",
+    }
+    project = run_sources(sources).project
+    routes = {(r.rule, r.methods): r for r in flask_routes(project)}
+    assert set(routes) == {
+        ("/orders", ("GET", "POST")),
+        ("/orders/<int:order_id>", ("DELETE",)),
+        ("/users", ("GET", "POST")),
+        ("/people", ("GET", "POST")),
+    }
+    assert routes[("/orders", ("GET", "POST"))].auth == ("flask_jwt_extended.jwt_required",)
+    assert routes[("/orders/<int:order_id>", ("DELETE",))].owner == "shop.app.app"
+    assert routes[("/users", ("GET", "POST"))].owner_kind == "blueprint"
+    (admin,) = flask_blueprints(project)
+    assert admin.guards == ("shop.admin.require_admin_login",)
