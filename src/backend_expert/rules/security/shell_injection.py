@@ -9,7 +9,7 @@ from backend_expert.dataflow import Kind, confidence_for, taint_of
 from backend_expert.dataflow.util import _short
 from backend_expert.findings import Severity
 from backend_expert.rules.base import Example, Explanation, visit
-from backend_expert.security_support import TaintSinkRule, word_set
+from backend_expert.security_support import TaintSinkRule, operator_command, word_set
 
 SUBPROCESS = word_set(
     """subprocess.run subprocess.call subprocess.check_call subprocess.check_output
@@ -138,7 +138,7 @@ def backup(path):
             return
         source = taint_of(command, ctx)
         confidence = confidence_for(source)
-        if confidence is None:
+        if confidence is None or (source.kind == Kind.PARAMETER and operator_command(ctx)):
             return
         if source.kind == Kind.UNKNOWN:
             return  # settings, CLI arguments, paths the code made: not worth a finding
