@@ -98,6 +98,17 @@ def parse():
 """,
         ),
         Example(
+            title="a data migration reading values the project stored itself",
+            files={
+                "shop/migrations/0007_convert.py": """\
+def forwards(apps, schema_editor):
+    for row in apps.get_model("shop", "Setting").objects.all():
+        row.value = eval(row.raw)
+        row.save()
+"""
+            },
+        ),
+        Example(
             title="a method named eval",
             code="""\
 def predict(model, batch):
