@@ -40,7 +40,10 @@ class ShellInjection(TaintSinkRule):
             "`asyncio.create_subprocess_shell()` and `subprocess.run/call/check_call/"
             "check_output/Popen(..., shell=True)` when the command is built from request data "
             "(high confidence) or from a parameter of the function (medium). Values bex cannot "
-            "trace (settings, command-line arguments, paths the code built) are not reported. "
+            "trace (settings, command-line arguments, paths the code built), wrappers that run "
+            "the command they are given as is (`def run(command): subprocess.run(command, "
+            "shell=True)`), operator scripts (`scripts/`, `bin/`, `tools/`, management "
+            "commands) are not reported. "
             "Values quoted with `shlex.quote()` and numbers do not count; constant commands and "
             "argument lists without `shell=True` are never flagged."
         ),
@@ -140,6 +143,8 @@ def backup(path):
         confidence = confidence_for(source)
         if confidence is None or (source.kind == Kind.PARAMETER and operator_command(ctx)):
             return
+        if source.kind == Kind.PARAMETER and isinstance(command, ast.Name):
+            return  # `def run_command(command)`: a wrapper; its callers choose the command
         if source.kind == Kind.UNKNOWN:
             return  # settings, CLI arguments, paths the code made: not worth a finding
         self.report_sink(node, command, source, confidence, ctx)

@@ -35,7 +35,7 @@ class CrossSiteScripting(TaintSinkRule):
             "(Django's `HttpResponse`, Starlette/FastAPI's `HTMLResponse`) whose text is "
             "request data, or is built with an f-string, `%`, `.format()`, `+` or `join` from "
             "values that are not constants. Request data gives high confidence; a helper's "
-            "parameter interpolated into HTML marked safe gives medium (low in a response). "
+            "parameter interpolated into HTML marked safe gives low. "
             "Values bex cannot trace (a model field, a call result) are not reported: in "
             "real projects they are mostly code-controlled (colours, dates, rendered "
             "templates). Values passed "
@@ -216,9 +216,9 @@ def count(items):
             if not holes or "<" not in text.constant_text:  # type: ignore[union-attr]
                 return  # not HTML assembled here: `mark_safe(markdown(x))` is that code's call
             source = worst(hole.source for hole in holes)
-            if source.kind == Kind.UNKNOWN:
-                return  # model fields, rendered templates, dates: mostly safe, too noisy
-            confidence = Confidence.MEDIUM if marker else Confidence.LOW
+            if source.kind == Kind.UNKNOWN or not marker:
+                return  # model fields, rendered templates, error helpers: mostly safe
+            confidence = Confidence.LOW
         what = "marks as safe HTML" if marker else "sends as an HTML page"
         message = (
             f"`{_short(node.func, 30)}()` {what} text built from {source.origin}"
