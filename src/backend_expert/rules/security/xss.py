@@ -5,7 +5,14 @@ from __future__ import annotations
 import ast
 
 from backend_expert.check import FileContext
-from backend_expert.dataflow import Kind, Source, flow, tainted_argument, text_of, worst
+from backend_expert.dataflow import (
+    Kind,
+    Source,
+    route_framework,
+    tainted_argument,
+    text_of,
+    worst,
+)
 from backend_expert.dataflow.util import _short
 from backend_expert.findings import Confidence, Severity
 from backend_expert.rules.base import Example, Explanation, visit
@@ -162,8 +169,7 @@ def count(items):
         """A Flask view returning a str: Flask sends it as text/html."""
         if node.value is None or ctx.enclosing_function() is None:
             return
-        route = flow(ctx)._route_info()
-        if route is None or route[0] != "flask":
+        if route_framework(ctx) != "flask":
             return
         found = _html_text(node.value, ctx)
         if found is None or found[0].kind != Kind.REQUEST:
