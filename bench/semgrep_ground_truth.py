@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import argparse
 import ast
-import itertools
 import re
 import sys
 from collections import defaultdict
@@ -170,11 +169,10 @@ def statement_spans(text: str, extend: bool = True) -> dict[int, tuple[int, int]
     # where the source is read (`code = request.POST.get("code")` ... `eval(code)`). An
     # annotated assignment therefore stands for the rest of its block.
     for body in _bodies(tree) if extend else ():
-        for stmt, following in itertools.pairwise(body):
+        for stmt in body[:-1]:
             if isinstance(stmt, ast.Assign | ast.AnnAssign):
                 last = body[-1]
                 spans[stmt.lineno] = (stmt.lineno, last.end_lineno or last.lineno)
-                del following
     return spans
 
 

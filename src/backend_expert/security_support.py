@@ -104,7 +104,7 @@ def import_edit(ctx: FileContext, module: str) -> Edit | None:
     return Edit(line, 1, line, 1, f"import {module}\n")
 
 
-def _operator_command(ctx: FileContext) -> bool:
+def operator_command(ctx: FileContext) -> bool:
     """`handle()` of a Django management command, or a helper in `scripts/`, `bin/`, `tools/`
     or development code: its parameters come from the operator, not from users."""
     function = ctx.enclosing_function()
@@ -135,8 +135,10 @@ class TaintSinkRule(Rule):
         _sink, argument, source = found
         if not self.accepts(node, argument, source, ctx):
             return
-        if source.kind == Kind.PARAMETER and (not self.report_parameter or _operator_command(ctx)):
+        if source.kind == Kind.PARAMETER and (not self.report_parameter or operator_command(ctx)):
             return
+        if source.kind != Kind.REQUEST and "/migrations/" in f"/{ctx.path}":
+            return  # a migration runs once, on the project's own data
         confidence = confidence_for(source, unknown=self.report_unknown)
         if confidence is None:
             return

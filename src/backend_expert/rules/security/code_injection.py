@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from backend_expert.findings import Severity
 from backend_expert.rules.base import Example, Explanation
-from backend_expert.security_support import TaintSinkRule
+from backend_expert.security_support import TaintSinkRule, last_name
 
 
 class CodeInjection(TaintSinkRule):
@@ -18,6 +18,13 @@ class CodeInjection(TaintSinkRule):
     skip_tests = True
     sink_does = "is run as Python code"
     summary = "`eval()` or `exec()` of text that is not a constant"
+    report_unknown = True
+
+    def accepts(self, call, argument, source, ctx) -> bool:  # type: ignore[override]
+        """`eval(self.compiled)`: a code object compiled (and validated) elsewhere."""
+        name = last_name(argument)
+        return "compiled" not in name.lower() and name != "compile"
+
     hint = (
         "Parse data with `json.loads()` or `ast.literal_eval()`, and pick behaviour from a dict "
         "of allowed functions instead of running text."
@@ -27,7 +34,9 @@ class CodeInjection(TaintSinkRule):
             "Flags the built-ins `eval()` and `exec()` when the code they get is not a "
             "constant (`compile()` alone only parses). Request data (a route parameter, `request.args`, `request.GET`, "
             "`request.json`...) gives high confidence, a parameter of a helper medium, and a "
-            "value bex cannot trace low. `ast.literal_eval()` and methods that happen to be "
+            "value bex cannot trace low. Code objects compiled elsewhere (`eval(self.compiled)`, "
+            "`exec(compile(...))`: the check belongs where the source is compiled), "
+            "`ast.literal_eval()` and methods that happen to be "
             "called `eval` (`model.eval()`) are not these built-ins."
         ),
         why=(
@@ -87,6 +96,17 @@ def parse():
     exec("import this")
     return {"value": value}
 """,
+        ),
+        Example(
+            title="a data migration reading values the project stored itself",
+            files={
+                "shop/migrations/0007_convert.py": """\
+def forwards(apps, schema_editor):
+    for row in apps.get_model("shop", "Setting").objects.all():
+        row.value = eval(row.raw)
+        row.save()
+"""
+            },
         ),
         Example(
             title="a method named eval",

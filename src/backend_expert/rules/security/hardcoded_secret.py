@@ -28,7 +28,7 @@ NOT_A_VALUE = word_set(
     placeholder title text error errors route view setting settings attr attribute column col
     table model form widget input required enabled version session lookup method methods
     delimiter separator char chars characters display verbose charset alphabet censor changed
-    code codes fmt"""
+    code codes fmt salt"""
 )
 PLACEHOLDER = re.compile(
     r"^(?:<.*>|\{.*\}|\$\{?\w+\}?|%\(?\w*\)?s|\*+|x+|\.+|-+|none|null|todo|fixme|dummy|"

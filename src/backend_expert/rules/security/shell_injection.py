@@ -9,7 +9,7 @@ from backend_expert.dataflow import Kind, confidence_for, taint_of
 from backend_expert.dataflow.util import _short
 from backend_expert.findings import Severity
 from backend_expert.rules.base import Example, Explanation, visit
-from backend_expert.security_support import TaintSinkRule, word_set
+from backend_expert.security_support import TaintSinkRule, operator_command, word_set
 
 SUBPROCESS = word_set(
     """subprocess.run subprocess.call subprocess.check_call subprocess.check_output
@@ -40,7 +40,10 @@ class ShellInjection(TaintSinkRule):
             "`asyncio.create_subprocess_shell()` and `subprocess.run/call/check_call/"
             "check_output/Popen(..., shell=True)` when the command is built from request data "
             "(high confidence) or from a parameter of the function (medium). Values bex cannot "
-            "trace (settings, command-line arguments, paths the code built) are not reported. "
+            "trace (settings, command-line arguments, paths the code built), wrappers that run "
+            "the command they are given as is (`def run(command): subprocess.run(command, "
+            "shell=True)`), operator scripts (`scripts/`, `bin/`, `tools/`, management "
+            "commands) are not reported. "
             "Values quoted with `shlex.quote()` and numbers do not count; constant commands and "
             "argument lists without `shell=True` are never flagged."
         ),
@@ -138,8 +141,10 @@ def backup(path):
             return
         source = taint_of(command, ctx)
         confidence = confidence_for(source)
-        if confidence is None:
+        if confidence is None or (source.kind == Kind.PARAMETER and operator_command(ctx)):
             return
+        if source.kind == Kind.PARAMETER and isinstance(command, ast.Name):
+            return  # `def run_command(command)`: a wrapper; its callers choose the command
         if source.kind == Kind.UNKNOWN:
             return  # settings, CLI arguments, paths the code made: not worth a finding
         self.report_sink(node, command, source, confidence, ctx)

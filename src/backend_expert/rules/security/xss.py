@@ -5,7 +5,14 @@ from __future__ import annotations
 import ast
 
 from backend_expert.check import FileContext
-from backend_expert.dataflow import Kind, Source, flow, tainted_argument, text_of, worst
+from backend_expert.dataflow import (
+    Kind,
+    Source,
+    route_framework,
+    tainted_argument,
+    text_of,
+    worst,
+)
 from backend_expert.dataflow.util import _short
 from backend_expert.findings import Confidence, Severity
 from backend_expert.rules.base import Example, Explanation, visit
@@ -35,7 +42,7 @@ class CrossSiteScripting(TaintSinkRule):
             "(Django's `HttpResponse`, Starlette/FastAPI's `HTMLResponse`) whose text is "
             "request data, or is built with an f-string, `%`, `.format()`, `+` or `join` from "
             "values that are not constants. Request data gives high confidence; a helper's "
-            "parameter interpolated into HTML marked safe gives medium (low in a response). "
+            "parameter interpolated into HTML marked safe gives low. "
             "Values bex cannot trace (a model field, a call result) are not reported: in "
             "real projects they are mostly code-controlled (colours, dates, rendered "
             "templates). Values passed "
@@ -162,8 +169,7 @@ def count(items):
         """A Flask view returning a str: Flask sends it as text/html."""
         if node.value is None or ctx.enclosing_function() is None:
             return
-        route = flow(ctx)._route_info()
-        if route is None or route[0] != "flask":
+        if route_framework(ctx) != "flask":
             return
         found = _html_text(node.value, ctx)
         if found is None or found[0].kind != Kind.REQUEST:
@@ -216,9 +222,9 @@ def count(items):
             if not holes or "<" not in text.constant_text:  # type: ignore[union-attr]
                 return  # not HTML assembled here: `mark_safe(markdown(x))` is that code's call
             source = worst(hole.source for hole in holes)
-            if source.kind == Kind.UNKNOWN:
-                return  # model fields, rendered templates, dates: mostly safe, too noisy
-            confidence = Confidence.MEDIUM if marker else Confidence.LOW
+            if source.kind == Kind.UNKNOWN or not marker:
+                return  # model fields, rendered templates, error helpers: mostly safe
+            confidence = Confidence.LOW
         what = "marks as safe HTML" if marker else "sends as an HTML page"
         message = (
             f"`{_short(node.func, 30)}()` {what} text built from {source.origin}"
