@@ -361,8 +361,13 @@ def _run(
     result = RunResult(findings=[], warnings=list(found.warnings), files=len(checked), root=root)
     result._build_project = build
     digests = (entry.digest for entry in entries.values() if entry.digest)
+    from backend_expert.pytest_config import config_fingerprint  # pytest settings feed BEX902
+
     model_key = model_fingerprint(
-        digests, found.dependencies, found.requires_python, config.target_version
+        digests,
+        {**found.dependencies, " pytest-config": config_fingerprint(str(root))},
+        found.requires_python,
+        config.target_version,
     )
     to_check = []
     for rel, path in checked.items():
