@@ -21,6 +21,7 @@ from backend_expert.parse import SourceFile
 from backend_expert.rules import Rule, rule_by_id
 
 FUNCTION_TYPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)
+_MISSING = object()
 
 
 class FileContext:
@@ -42,6 +43,7 @@ class FileContext:
         self.inference = Inference(self)
         self._module_names: set[str] | None = None
         self._own_nodes: dict[int, list[ast.AST]] = {}
+        self._qualnames: dict[tuple[ast.AST, ast.AST | None], str | None] = {}
 
     # --- names and types -------------------------------------------------------------------
 
@@ -64,6 +66,16 @@ class FileContext:
         Names bound in the enclosing functions are locals and give None: a local
         `requests = FakeClient()` must not be taken for the library.
         """
+        # A dozen rules ask about the callee of every call. The answer depends on the node
+        # and on the functions around the current position, which its parent determines.
+        ancestors = self.ancestors
+        key = (node, ancestors[-1] if ancestors else None)
+        found = self._qualnames.get(key, _MISSING)
+        if found is _MISSING:
+            found = self._qualnames[key] = self._qualname(node)
+        return found  # type: ignore[return-value]
+
+    def _qualname(self, node: ast.AST) -> str | None:
         name = dotted(node)
         if name is None:
             return None
