@@ -35,10 +35,21 @@ AUTH_WORDS = re.compile(
     r"admin_required|requires?_(?:user|admin|role|scope|perm|login)|protected",
     re.IGNORECASE,
 )
-_GATE = re.compile(
-    r"\.route\(|add_url_rule\(|add_resource\(|Blueprint\(|Flask\(|^\s*@\w+\.(?:get|post|put|patch|delete)\(",
-    re.M,
-)
+# A module without Flask imports is read only when its text looks like Flask routing. The
+# decorator pattern has no `^\s*` anchor (that made the regex try every line of every file);
+# `_gate` checks that the `@` starts its line instead.
+_GATE_WORDS = (".route(", "add_url_rule(", "add_resource(", "Blueprint(", "Flask(")
+_VERB_DECORATOR = re.compile(r"@\w+\.(?:get|post|put|patch|delete)\(")
+
+
+def _gate(text: str) -> bool:
+    if any(word in text for word in _GATE_WORDS):  # substring tests beat a regex alternation
+        return True
+    for match in _VERB_DECORATOR.finditer(text):
+        line_start = text.rfind("\n", 0, match.start()) + 1
+        if not text[line_start : match.start()].strip():
+            return True
+    return False
 
 
 @dataclass(frozen=True)
@@ -368,7 +379,7 @@ def collect_flask_facts(
         m.partition(".")[0] in ("flask", "flask_restful", "flask_restx", "apiflask", "quart")
         for m in collector.imported
     )
-    if not flaskish and (text is None or not _GATE.search(text)):
+    if not flaskish and (text is None or not _gate(text)):
         return None
     state = _Collector(collector, rel_path)
     state.block(tree.body, None)
