@@ -174,7 +174,12 @@ def _index_one(job: tuple[str, str, str]) -> _Indexed:
         facts = _facts(source, module, config, problems)
         # Kept for the check pass in this same process: parsing twice is the costliest waste.
         _STATE.setdefault("parsed", {})[rel] = (source, list(problems))  # type: ignore[union-attr]
-    digest = facts.digest() if facts is not None else ""
+    if facts is None:
+        digest = ""
+    elif _STATE["digests"]:
+        digest = facts.digest()
+    else:  # no cache to key (--no-cache): any mark that is not "" says the file has facts
+        digest = "unhashed"
     return _Indexed(rel, content_hash(data) if data is not None else "", facts, problems, digest)
 
 
@@ -332,7 +337,7 @@ def _index(
         else:
             jobs.append((str(path), rel, modules[rel]))
     fresh: dict[str, ModuleFacts] = {}
-    for item in workers.map(_index_one, jobs, {"config": config}):
+    for item in workers.map(_index_one, jobs, {"config": config, "digests": cache.enabled}):
         sig = signatures[item.rel] or (0, 0)
         entries[item.rel] = Entry(sig, item.content_hash, modules[item.rel], item.problems, item.digest)
         cache.put(item.rel, entries[item.rel], item.facts)
