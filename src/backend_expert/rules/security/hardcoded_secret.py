@@ -183,7 +183,7 @@ AUTH_TOKEN_HEADER = "X-Auth-Token"
 
     @visit(ast.Assign, ast.AnnAssign)
     def check_assign(self, node: ast.Assign | ast.AnnAssign, ctx: FileContext) -> None:
-        if node.value is None or is_dev_path(ctx.path) or ctx.enclosing_function() is not None:
+        if node.value is None or ctx.enclosing_function() is not None or is_dev_path(ctx.path):
             return
         klass = ctx.enclosing_class()
         bases = {(dotted(b) or "").rpartition(".")[2] for b in klass.bases} if klass else set()
