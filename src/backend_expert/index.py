@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 from backend_expert.discover import IMPORTS, declared_frameworks
 
 if TYPE_CHECKING:
+    from backend_expert.arch_facts import ArchFacts
     from backend_expert.django_web import WebFacts
 
 
@@ -91,6 +92,8 @@ class ModuleFacts:
     lookups: dict[tuple[str, str], int] = field(default_factory=dict)
     # Django web facts (settings operations, URL wiring, request functions): django_web.py.
     django_web: WebFacts | None = None
+    # Routes, app objects, URL paths, module-level imports: arch_facts.py.
+    arch: ArchFacts | None = None
 
     def digest(self) -> str:
         """A hash stable across processes (sets are sorted: string hashing is randomised)."""
@@ -129,6 +132,7 @@ class ModuleFacts:
             sorted(self.call_args.items()),
             self.django_web.key() if self.django_web else None,
             sorted(self.lookups.items()),
+            self.arch.key() if getattr(self, "arch", None) else None,
         )
         return hashlib.blake2b(repr(canonical).encode(), digest_size=16).hexdigest()
 
@@ -316,6 +320,9 @@ def collect_facts(
     from backend_expert.django_web import collect_web_facts  # imports this module
 
     facts.django_web = collect_web_facts(tree, rel_path, collector)
+    from backend_expert.arch_facts import collect_arch_facts
+
+    facts.arch = collect_arch_facts(tree, collector)
     return facts
 
 
@@ -546,6 +553,9 @@ class Project:
     dependencies: dict[str, str] = field(default_factory=dict)
     requires_python: str | None = None
     target_version: str | None = None
+    # Non-Python project files ({relative path: text}) when known in memory (examples, tests);
+    # None: read them from `root` on disk (project_files.py).
+    files: dict[str, str] | None = None
 
     @cached_property
     def frameworks(self) -> frozenset[str]:
