@@ -32,7 +32,7 @@ LAYERS = (
 # and helpers under `api/`), so it only counts together with route content.
 NAMES = {
     "routes": {"views", "view", "routes", "route", "routers", "router", "endpoints", "endpoint"}
-    | {"urls", "blueprints", "controllers", "viewsets", "resources", "handlers_http"},
+    | {"urls", "blueprints", "controllers", "viewsets"},
     "services": {"services", "service", "use_cases", "usecases", "interactors", "logic"},
     "repositories": {"repositories", "repository", "repos", "repo", "crud", "dao", "queries"},
     "models": {"models", "model", "entities", "tables", "orm"},
@@ -146,7 +146,15 @@ def layer_of(facts: ModuleFacts, project: Project, overrides: dict[str, str] | N
             return found
     if facts.is_test:
         return "tests"
+    arch = getattr(facts, "arch", None)
+    if (arch and (arch.routes or arch.urls)) or (facts.django_web and facts.django_web.urls):
+        return "routes"  # a module that registers routes is a routes module, whatever its name
     found = layer_by_name(facts.path)
+    folders = set(PurePosixPath(facts.path).parts[:-1])
+    if folders & NAMES["routes"] and found not in ("models", "schemas", "settings"):
+        found = "routes"  # `routes/users/crud.py` is a route module in a routes package
+    if found == "routes" and PurePosixPath(facts.path).stem == "urls":
+        found = None  # `lib/urls.py` building links is no URLconf (that one has urlpatterns)
     if found:
         return found
     return layer_by_content(facts, project) or "other"

@@ -13,7 +13,7 @@ from backend_expert.architecture import (
 )
 from backend_expert.findings import Confidence, Finding, Severity
 from backend_expert.index import ModuleFacts, Project
-from backend_expert.layers import configured_layers, module_layers
+from backend_expert.layers import configured_layers, layer_by_name, module_layers
 from backend_expert.rules.base import Example, Explanation, Rule
 from backend_expert.rules.project._common import project_finding
 
@@ -36,8 +36,14 @@ WEB_OBJECTS = frozenset(
         "rest_framework.request.Request", "rest_framework.response.Response",
     }
 )  # fmt: skip
-SERVICE_LAYERS = ("services", "repositories", "models")
+SERVICE_LAYERS = ("services", "repositories")
+# Auth and middleware code deals with requests by nature.
+WEB_PLACES = ("auth", "security", "middleware", "permissions", "deps", "dependencies")
 ROUTER = "from fastapi import APIRouter\n\nrouter = APIRouter()\n\n\n@router.get('/items')\nasync def items():\n    return []\n"
+
+
+def _listed(names: list[str]) -> str:
+    return ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
 
 
 def _line(facts: ModuleFacts, name: str) -> int:
@@ -141,7 +147,11 @@ class LayerViolation(Rule):
             if facts.is_test or layer not in FORBIDDEN:
                 continue
             yield from self._upward(facts, layer, graph.get(name, ()), layers)
-            if layer in SERVICE_LAYERS:
+            if (
+                layer in SERVICE_LAYERS
+                and layer_by_name(facts.path) == layer
+                and not any(place in facts.path for place in WEB_PLACES)
+            ):
                 yield from self._web_objects(facts, layer)
         yield from self._cycles(project)
 
@@ -174,8 +184,9 @@ class LayerViolation(Rule):
         graph = {
             name: targets
             for name, targets in import_graph(project, module_level=True).items()
-            if not project.modules[name].is_test
+            if not project.modules[name].is_test and not project.modules[name].path.endswith("__init__.py")
         }
+        graph = {name: {t for t in targets if t in graph} for name, targets in graph.items()}
         for component in strongly_connected(graph):
             packages = {package_of(m, depth) for m in component}
             if len(packages) < 2:
@@ -190,7 +201,7 @@ class LayerViolation(Rule):
                 self,
                 facts.path,
                 _line(facts, following[0]) if following else 1,
-                f"Import cycle between the packages {', '.join(sorted(packages))}: "
+                f"Import cycle between the packages {_listed(sorted(packages))}: "
                 f"{shown}{more} import each other at module level",
                 confidence=Confidence.MEDIUM,
             )

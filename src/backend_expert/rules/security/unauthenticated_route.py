@@ -19,6 +19,9 @@ PUBLIC = re.compile(
     r"webhook|callback|oauth|health|public|unsubscribe|contact|feedback|invite|activate|refresh",
     re.IGNORECASE,
 )
+# Modules that receive calls from third parties (Slack, Telegram, payment providers), which
+# authenticate by signature inside the handler rather than by user.
+RECEIVERS = re.compile(r"webhook|integrations?/|plugins?/|callbacks?|hooks?/|bots?[/_.]")
 HEAD = (
     "from typing import Annotated\n\nfrom fastapi import Depends, FastAPI\n\n"
     "from auth import get_current_user\n\napp = FastAPI()\n"
@@ -122,7 +125,11 @@ class UnauthenticatedRoute(Rule):
 
     def check_project(self, project: Project) -> Iterator[Finding]:
         routes = [r for r in route_inventory(project) if r.mutating]
-        considered = [r for r in routes if not PUBLIC.search(f"{r.path} {r.handler}")]
+        considered = [
+            r
+            for r in routes
+            if not PUBLIC.search(f"{r.path} {r.handler}") and not RECEIVERS.search(r.file)
+        ]
         protected = [r for r in considered if r.auth]
         if not considered:
             return
