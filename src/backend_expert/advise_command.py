@@ -68,10 +68,14 @@ def run_advise(
     existing = _existing(path) if path is not None or not any(choices.values()) else None
     detected = detect_parameters(*existing) if existing is not None else None
     inherited = False
-    if detected and scenario is None and not choices.get("framework"):
-        if detected["framework"] in PARAMETERS["framework"]:
-            choices["framework"] = detected["framework"]  # advise within the project's framework
-            inherited = True
+    if (
+        detected
+        and scenario is None
+        and not choices.get("framework")
+        and detected["framework"] in PARAMETERS["framework"]
+    ):
+        choices["framework"] = detected["framework"]  # advise within the project's framework
+        inherited = True
     recommended = recommend(choices, scenario)
     if inherited:
         value, reason = recommended["framework"]
