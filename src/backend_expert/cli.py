@@ -255,11 +255,18 @@ def explain(rule_id: str | None, everything: bool) -> None:
     show_default=True,
     help="Markdown (the seeds' report sections) or one self-contained HTML page with charts.",
 )
-@click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False), default=None,
-              help="Write the report to this file instead of standard output.")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="Write the report to this file instead of standard output.",
+)
 @click.option("--no-cache", is_flag=True, help="Ignore and do not write the cache.")
 @click.option("-j", "--jobs", type=click.IntRange(min=1), default=None, help="Worker processes.")
-def review(path: Path | None, output_format: str, output: Path | None, no_cache: bool, jobs: int | None) -> None:
+def review(
+    path: Path | None, output_format: str, output: Path | None, no_cache: bool, jobs: int | None
+) -> None:
     """Write the expert's review of PATH (default: the current directory).
 
     Runs every rule, builds the project model (layers, imports, routes, models) and
@@ -281,14 +288,35 @@ def review(path: Path | None, output_format: str, output: Path | None, no_cache:
 
 @main.command()
 @click.argument("path", required=False, type=click.Path(path_type=Path))
-@click.option("--scenario", type=click.Choice(SCENARIO_KEYS), default=None,
-              help="The decision matrix row that fits the project best.")
-@click.option("--framework", type=click.Choice(["fastapi", "flask", "django", "none"]), default=None)
+@click.option(
+    "--scenario",
+    type=click.Choice(SCENARIO_KEYS),
+    default=None,
+    help="The decision matrix row that fits the project best.",
+)
+@click.option(
+    "--framework", type=click.Choice(["fastapi", "flask", "django", "none"]), default=None
+)
 @click.option("--async/--sync", "async_support", default=None, help="Use async/await patterns.")
-@click.option("--database", type=click.Choice(["postgresql", "mysql", "mongodb", "redis", "sqlite", "none"]), default=None)
-@click.option("--orm", type=click.Choice(["sqlalchemy", "django-orm", "tortoise", "mongoengine", "none"]), default=None)
-@click.option("--api-style", type=click.Choice(["rest", "graphql", "grpc", "websocket"]), default=None)
-@click.option("--testing", "testing_framework", type=click.Choice(["pytest", "unittest", "both"]), default=None)
+@click.option(
+    "--database",
+    type=click.Choice(["postgresql", "mysql", "mongodb", "redis", "sqlite", "none"]),
+    default=None,
+)
+@click.option(
+    "--orm",
+    type=click.Choice(["sqlalchemy", "django-orm", "tortoise", "mongoengine", "none"]),
+    default=None,
+)
+@click.option(
+    "--api-style", type=click.Choice(["rest", "graphql", "grpc", "websocket"]), default=None
+)
+@click.option(
+    "--testing",
+    "testing_framework",
+    type=click.Choice(["pytest", "unittest", "both"]),
+    default=None,
+)
 @click.option("--no-input", is_flag=True, help="Never ask questions, even on a terminal.")
 def advise(path: Path | None, scenario: str | None, no_input: bool, **choices: object) -> None:
     """Recommend a stack (framework, async, database, ORM, API style, tests) with reasons.

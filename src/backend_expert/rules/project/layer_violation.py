@@ -184,7 +184,8 @@ class LayerViolation(Rule):
         graph = {
             name: targets
             for name, targets in import_graph(project, module_level=True).items()
-            if not project.modules[name].is_test and not project.modules[name].path.endswith("__init__.py")
+            if not project.modules[name].is_test
+            and not project.modules[name].path.endswith("__init__.py")
         }
         graph = {name: {t for t in targets if t in graph} for name, targets in graph.items()}
         for component in strongly_connected(graph):
