@@ -102,6 +102,7 @@ class ArchFacts:
     includes: tuple[tuple[str, str, str, tuple[str, ...]], ...] = ()
     hooks: tuple[tuple[str, str], ...] = ()  # (owner, function) of `@owner.before_request`
     urls: tuple[tuple[str, str], ...] = ()  # Django (route string, qualified view)
+    url_includes: tuple[tuple[str, str], ...] = ()  # Django (prefix, included URLconf module)
     top_imports: tuple[str, ...] = ()  # modules/names imported at module level, at run time
     creates_tables: bool = False  # `metadata.create_all(...)` somewhere in the module
     # Where things are written, for reports (not part of the digest): imported name -> line,
@@ -124,6 +125,7 @@ class ArchFacts:
             self.includes,
             self.hooks,
             self.urls,
+            self.url_includes,
             self.top_imports,
             self.creates_tables,
         )
@@ -143,6 +145,7 @@ def collect_arch_facts(tree: ast.Module, collector) -> ArchFacts | None:
         includes=tuple(state.includes),
         hooks=tuple(state.hooks),
         urls=tuple(state.urls),
+        url_includes=tuple(state.url_includes),
         top_imports=tuple(sorted(state.top_imports)),
         creates_tables=state.creates_tables,
         import_lines=tuple(state.import_lines),
@@ -160,6 +163,7 @@ class _State:
         self.includes: list[tuple[str, str, str, tuple[str, ...]]] = []
         self.hooks: list[tuple[str, str]] = []
         self.urls: list[tuple[str, str]] = []
+        self.url_includes: list[tuple[str, str]] = []
         self.top_imports: set[str] = set()
         self.creates_tables = False
         self.import_lines: list[tuple[str, int]] = []
@@ -383,6 +387,10 @@ class _State:
                 if name in URL_FUNCTIONS and len(node.args) >= 2:
                     route = node.args[0]
                     text = route.value if isinstance(route, ast.Constant) else None
+                    included = _included(node.args[1])
+                    if isinstance(text, str) and included:
+                        self.url_includes.append((text, included))
+                        continue
                     view = _view_target(node.args[1])
                     qualified = self.qualify(view) if view is not None else None
                     if isinstance(text, str) and qualified:
@@ -400,6 +408,18 @@ def _prefix(call: ast.Call, keyword: str = "prefix") -> str:
 def _route_path(decorator: ast.Call) -> str | None:
     first = decorator.args[0] if decorator.args else None
     first = next((k.value for k in decorator.keywords if k.arg in ("path", "rule")), first)
+    if isinstance(first, ast.Constant) and isinstance(first.value, str):
+        return first.value
+    return None
+
+
+def _included(view: ast.AST) -> str | None:
+    """`include("shop.urls")` / `include(("shop.urls", "shop"))` -> "shop.urls"."""
+    if not (isinstance(view, ast.Call) and (dotted(view.func) or "").endswith("include")):
+        return None
+    first = view.args[0] if view.args else None
+    if isinstance(first, ast.Tuple) and first.elts:
+        first = first.elts[0]
     if isinstance(first, ast.Constant) and isinstance(first.value, str):
         return first.value
     return None

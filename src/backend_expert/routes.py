@@ -215,6 +215,7 @@ def _django_routes(
 ) -> list[RouteInfo]:
     arch = getattr(facts, "arch", None)
     found = []
+    prefix = context.prefix(facts.module)
     lines = list(arch.url_lines) if arch else []
     for number, (route, view) in enumerate(arch.urls if arch else ()):
         target = project.resolve(view)
@@ -228,7 +229,7 @@ def _django_routes(
             RouteInfo(
                 framework,
                 methods,
-                route or "/",
+                (prefix + route) or "/",
                 target,
                 facts.path,
                 lines[number] if number < len(lines) else 1,
@@ -246,6 +247,11 @@ class _DjangoContext:
         self.web = web_model(project) if project.uses("django") else None
         self.middleware = bool(self.web and self.web.login_middleware())
         self.drf_closed = bool(self.web and self.web.default_permissions_open() is False)
+        self.included: dict[str, tuple[str, str]] = {}  # URLconf -> (prefix, includer)
+        for facts in project.modules.values():
+            arch = getattr(facts, "arch", None)
+            for prefix, module in getattr(arch, "url_includes", ()) if arch else ():
+                self.included.setdefault(module, (prefix, facts.module))
         self.wrapped: dict[str, list[str]] = {}
         self.dispatch: dict[str, list[str]] = {}
         for facts in project.modules.values():
@@ -257,6 +263,15 @@ class _DjangoContext:
                     self.wrapped.setdefault(project.resolve(view), []).append(wrappers)
             for klass, decorator in web.class_decorators:
                 self.dispatch.setdefault(f"{facts.module}.{klass}", []).append(decorator)
+
+    def prefix(self, module: str) -> str:
+        """The URL prefix a URLconf is included under, through its includers."""
+        parts, seen = [], set()
+        while module in self.included and module not in seen:
+            seen.add(module)
+            prefix, module = self.included[module]
+            parts.append(prefix)
+        return "".join(reversed(parts))
 
     def methods(self, target, klass, function) -> tuple[tuple[str, ...], str]:
         from backend_expert.django_web import http_methods, view_class_kind

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 from backend_expert.review import RECOMMENDED_LAYERS, SECTIONS, Problem, Review
 
 TOP = 5
@@ -118,20 +120,75 @@ def _examples(review: Review) -> list[str]:
         lines += [
             f"### {rule.code} {rule.slug}",
             "",
-            f"At `{first.path}:{first.line}`: {first.message}.",
+            f"`{first.path}:{first.line}`: {first.message}.",
             "",
         ]
-        if first.fix is not None:
-            lines.append(f"Fix bex can apply: {first.fix.message}.")
-        example = rule.fire[0] if rule.fire else None
-        if example is not None:
-            code = example.code or next(iter(example.sources().values()))
-            lines += ["Before:", "", "```python", code.rstrip(), "```", ""]
-            if example.fixed:
-                lines += ["After:", "", "```python", example.fixed.rstrip(), "```", ""]
+        current, fixed = code_change(review, first)
+        if current:
+            lines += ["The code now:", "", "```python", current, "```", ""]
+        if fixed is not None:
+            lines += [f"With bex's fix ({first.fix.message}):", "", "```python", fixed, "```", ""]
+        else:
+            bad, good = rule_example(rule)
+            if bad:
+                lines += ["The pattern, in the rule's example:", "", "```python", bad, "```", ""]
+            if good:
+                lines += ["Written the right way:", "", "```python", good, "```", ""]
         if rule.explanation.use_instead:
             lines += ["What to write instead: " + rule.explanation.use_instead, ""]
     return lines or ["Nothing to change."]
+
+
+def rule_example(rule) -> tuple[str, str]:
+    """The rule's first `fire` example (the file carrying the marker) and its fixed form."""
+    if not rule.fire:
+        return "", ""
+    example = rule.fire[0]
+    sources = example.sources()
+    marked = next((t for t in sources.values() if "# flagged" in t), next(iter(sources.values())))
+    return marked.strip("\n"), example.fixed.strip("\n")
+
+
+def source_text(review: Review, path: str) -> str | None:
+    if path in review.texts:
+        return review.texts[path]
+    try:
+        with open(os.path.join(review.root, path), encoding="utf-8", errors="replace") as handle:
+            return handle.read()
+    except OSError:
+        return None
+
+
+def code_change(review: Review, finding, context: int = 3) -> tuple[str, str | None]:
+    """The project's lines around a finding, and the same lines after its fix (when it has one)."""
+    text = source_text(review, finding.path)
+    if text is None:
+        return "", None
+    lines = text.splitlines()
+    start = max(0, finding.line - 1 - context)
+    end = min(len(lines), finding.end_line + context)
+    current = "\n".join(lines[start:end]).strip("\n")
+    if finding.fix is None:
+        return current, None
+    fixed_lines = apply_edits(text, finding.fix.edits).splitlines()
+    delta = len(fixed_lines) - len(lines)
+    return current, "\n".join(fixed_lines[start : max(start, end + delta)]).strip("\n")
+
+
+def apply_edits(text: str, edits) -> str:
+    """Apply a fix's edits (1-based lines, 1-based character columns, end exclusive)."""
+    lines = text.splitlines(keepends=True)
+    offsets = [0]
+    for line in lines:
+        offsets.append(offsets[-1] + len(line))
+
+    def position(line: int, column: int) -> int:
+        return offsets[min(line, len(lines) + 1) - 1] + column - 1 if line >= 1 else 0
+
+    for edit in sorted(edits, key=lambda e: (e.line, e.column), reverse=True):
+        begin, finish = position(edit.line, edit.column), position(edit.end_line, edit.end_column)
+        text = text[:begin] + edit.content + text[finish:]
+    return text
 
 
 def _testing(review: Review) -> list[str]:
