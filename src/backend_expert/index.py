@@ -22,6 +22,7 @@ from backend_expert.discover import IMPORTS, declared_frameworks
 if TYPE_CHECKING:
     from backend_expert.arch_facts import ArchFacts
     from backend_expert.django_web import WebFacts
+    from backend_expert.sqlalchemy_facts import SqlaFacts
 
 
 @dataclass(frozen=True)
@@ -94,6 +95,8 @@ class ModuleFacts:
     django_web: WebFacts | None = None
     # Routes, app objects, URL paths, module-level imports: arch_facts.py.
     arch: ArchFacts | None = None
+    # SQLAlchemy facts (declared_attr members, session factories, session dependencies).
+    sqlalchemy: SqlaFacts | None = None
 
     def digest(self) -> str:
         """A hash stable across processes (sets are sorted: string hashing is randomised)."""
@@ -133,6 +136,7 @@ class ModuleFacts:
             self.django_web.key() if self.django_web else None,
             sorted(self.lookups.items()),
             self.arch.key() if getattr(self, "arch", None) else None,
+            self.sqlalchemy.key() if self.sqlalchemy else None,
         )
         return hashlib.blake2b(repr(canonical).encode(), digest_size=16).hexdigest()
 
@@ -323,6 +327,9 @@ def collect_facts(
     from backend_expert.arch_facts import collect_arch_facts
 
     facts.arch = collect_arch_facts(tree, collector)
+    from backend_expert.sqlalchemy_facts import collect_sqlalchemy_facts
+
+    facts.sqlalchemy = collect_sqlalchemy_facts(tree, collector, text)
     return facts
 
 
@@ -669,6 +676,12 @@ class Project:
                 result |= self.ancestors(resolved)
         cache[qualname] = frozenset(result)
         return cache[qualname]
+
+    def sqlalchemy_model(self, qualname: str):  # -> sqlalchemy_models.Model | None
+        """The SQLAlchemy mapped class `qualname` names, or None (see `sqlalchemy_models`)."""
+        from backend_expert.sqlalchemy_models import sqlalchemy_models
+
+        return sqlalchemy_models(self).model(qualname)
 
     def is_subclass(self, qualname: str, bases: Iterable[str]) -> bool:
         wanted = set(bases)
