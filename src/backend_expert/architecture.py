@@ -120,7 +120,7 @@ class DataModel:
 
 
 def data_model(project: Project) -> DataModel:
-    from backend_expert.sqla_model import sqlalchemy_models
+    from backend_expert.sqla_model import mapped_classes
 
     model = DataModel("none")
     kinds = []
@@ -144,7 +144,7 @@ def data_model(project: Project) -> DataModel:
                     model.relations.append((qualname, name, found.target, found.kind))
         if model.models:
             kinds.append("django")
-    sqla = sqlalchemy_models(project)
+    sqla = mapped_classes(project)
     for qualname, item in sqla.items():
         facts = project.by_path.get(item.path)
         if facts is not None and facts.is_test:

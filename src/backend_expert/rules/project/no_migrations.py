@@ -9,7 +9,7 @@ from backend_expert.index import Project
 from backend_expert.project_files import find_named
 from backend_expert.rules.base import Example, Explanation, Rule
 from backend_expert.rules.project._common import project_finding
-from backend_expert.sqla_model import sqlalchemy_models
+from backend_expert.sqla_model import mapped_classes
 
 MIGRATION_IMPORTS = ("alembic", "flask_migrate", "yoyo", "migrate")
 MIGRATION_DISTRIBUTIONS = ("alembic", "flask-migrate", "yoyo-migrations", "sqlalchemy-migrate")
@@ -114,7 +114,7 @@ class NoMigrations(Rule):
         if find_named(project, {"alembic.ini"}, depth=3):
             return
         per_file: dict[str, int] = {}
-        for model in sqlalchemy_models(project).values():
+        for model in mapped_classes(project).values():
             facts = project.by_path.get(model.path)
             if facts is not None and not facts.is_test:
                 per_file[model.path] = per_file.get(model.path, 0) + 1
