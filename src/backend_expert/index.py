@@ -22,6 +22,7 @@ from backend_expert.discover import IMPORTS, declared_frameworks
 if TYPE_CHECKING:
     from backend_expert.arch_facts import ArchFacts
     from backend_expert.django_web import WebFacts
+    from backend_expert.fastapi_facts import FastAPIFacts
     from backend_expert.sqlalchemy_facts import SqlaFacts
 
 
@@ -95,6 +96,8 @@ class ModuleFacts:
     django_web: WebFacts | None = None
     # Routes, app objects, URL paths, module-level imports: arch_facts.py.
     arch: ArchFacts | None = None
+    # FastAPI routers, routes, include_router calls, dependencies: fastapi_facts.py.
+    fastapi: FastAPIFacts | None = None
     # SQLAlchemy facts (declared_attr members, session factories, session dependencies).
     sqlalchemy: SqlaFacts | None = None
 
@@ -136,6 +139,7 @@ class ModuleFacts:
             self.django_web.key() if self.django_web else None,
             sorted(self.lookups.items()),
             self.arch.key() if getattr(self, "arch", None) else None,
+            self.fastapi.key() if self.fastapi else None,
             self.sqlalchemy.key() if self.sqlalchemy else None,
         )
         return hashlib.blake2b(repr(canonical).encode(), digest_size=16).hexdigest()
@@ -327,6 +331,9 @@ def collect_facts(
     from backend_expert.arch_facts import collect_arch_facts
 
     facts.arch = collect_arch_facts(tree, collector)
+    from backend_expert.fastapi_facts import collect_fastapi_facts
+
+    facts.fastapi = collect_fastapi_facts(tree, collector, text)
     from backend_expert.sqlalchemy_facts import collect_sqlalchemy_facts
 
     facts.sqlalchemy = collect_sqlalchemy_facts(tree, collector, text)
