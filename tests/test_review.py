@@ -70,7 +70,7 @@ def test_implementation_details_show_layers_routes_and_models(django_report, fas
     assert "`OrderItem.order` -> `Order` (fk)" in details
     fast = fastapi_report["Implementation details"]
     assert (
-        "| POST | `/admin/orders/{order_id}/refund` | `app.routers.admin.refund_order` | require_admin (router) |"
+        "| POST | `/admin/orders/{order_id}/refund` | `app.routers.admin.refund_order` | require_admin |"
         in fast
     )
     assert "Every layer of the recommended layout is present." in fast

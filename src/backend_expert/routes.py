@@ -55,6 +55,7 @@ class RouteInfo:
     line: int
     auth: str | None  # the evidence of authentication, None when none was found
     response_model: str | None = None
+    auth_unknown: bool = False  # bex cannot tell (dependencies it cannot follow): never flagged
 
     @property
     def mutating(self) -> bool:
@@ -169,8 +170,8 @@ def _decorated_routes(facts: ModuleFacts, project: Project, wiring: _Wiring) -> 
     found: list[RouteInfo] = []
     for route in arch.routes if arch else ():
         framework = _framework(route.owner, project)
-        if framework is None:
-            continue
+        if framework is None or framework == "fastapi":
+            continue  # FastAPI routes come from the FastAPI route table
         auth = _dependency_evidence(route.dependencies)
         if auth is None:
             auth = next(
@@ -320,6 +321,37 @@ class _DjangoContext:
         return None
 
 
+def _fastapi(project: Project) -> list[RouteInfo]:
+    """FastAPI routes from the FastAPI route table (fastapi_routes.py), with auth evidence."""
+    from backend_expert.fastapi_routes import auth_named, fastapi_routes
+
+    found = []
+    for route in fastapi_routes(project):
+        facts = project.by_path.get(route.file)
+        if facts is not None and facts.is_test:
+            continue
+        evidence = None
+        if route.auth:
+            evidence = next(
+                (d.rpartition(".")[2] for d in route.dependencies if auth_named(d)),
+                "auth dependency",
+            )
+        found.append(
+            RouteInfo(
+                "fastapi",
+                route.methods,
+                route.path or "?",
+                route.handler,
+                route.file,
+                route.line,
+                evidence,
+                route.response_model or route.returns,
+                auth_unknown=route.auth is None,
+            )
+        )
+    return found
+
+
 def route_inventory(project: Project) -> list[RouteInfo]:
     """Every route bex can see, sorted by file and line (computed once per project)."""
     cached = project.__dict__.get("_route_inventory")
@@ -327,7 +359,7 @@ def route_inventory(project: Project) -> list[RouteInfo]:
         return cached
     wiring = _Wiring(project)
     django = _DjangoContext(project) if project.uses("django") else None
-    found: list[RouteInfo] = []
+    found: list[RouteInfo] = _fastapi(project) if project.uses("fastapi") else []
     for facts in sorted(project.modules.values(), key=lambda f: f.path):
         if facts.is_test:
             continue

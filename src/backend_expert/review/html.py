@@ -103,9 +103,9 @@ def _routes(review: Review) -> str:
         return '<p id="routes">No routes found.</p>'
     covered = sum(1 for r in routes if r.auth)
     rows = "".join(
-        f'<tr class="{"" if r.auth or not r.mutating else "noauth"}"><td>{"/".join(r.methods)}</td>'
+        f'<tr class="{"" if r.auth or r.auth_unknown or not r.mutating else "noauth"}"><td>{"/".join(r.methods)}</td>'
         f"<td><code>{escape(r.path)}</code></td><td>{escape(r.handler)}</td>"
-        f"<td>{escape(r.auth or 'none')}</td><td>{escape(r.response_model or '')}</td></tr>"
+        f"<td>{escape(r.auth or ('?' if r.auth_unknown else 'none'))}</td><td>{escape(r.response_model or '')}</td></tr>"
         for r in routes
     )
     return (

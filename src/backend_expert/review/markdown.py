@@ -93,7 +93,7 @@ def _implementation(review: Review) -> list[str]:
         for route in routes[:40]:
             lines.append(
                 f"| {'/'.join(route.methods)} | `{route.path}` | `{route.handler}` | "
-                f"{route.auth or '**none**'} | {route.response_model or ''} |"
+                f"{_auth(route)} | {route.response_model or ''} |"
             )
         if len(routes) > 40:
             lines.append(f"| ... | {len(routes) - 40} more | | | |")
@@ -110,6 +110,12 @@ def _implementation(review: Review) -> list[str]:
                 f"- `{source.rpartition('.')[2]}.{name}` -> `{target.rpartition('.')[2]}` ({kind})"
             )
     return lines
+
+
+def _auth(route) -> str:
+    if route.auth:
+        return route.auth
+    return "? (cannot tell)" if route.auth_unknown else "**none**"
 
 
 def _examples(review: Review) -> list[str]:
@@ -224,7 +230,9 @@ def _by_kind(problems: list[Problem], empty: str) -> list[str]:
 
 def _security(review: Review) -> list[str]:
     lines = _by_kind(review.problems_in("security", packs=("security",)), "No security finding.")
-    open_writes = [r for r in review.arch.routes if r.mutating and not r.auth]
+    open_writes = [
+        r for r in review.arch.routes if r.mutating and not r.auth and not r.auth_unknown
+    ]
     if open_writes:
         lines += [
             "",

@@ -124,7 +124,7 @@ class UnauthenticatedRoute(Rule):
     )
 
     def check_project(self, project: Project) -> Iterator[Finding]:
-        routes = [r for r in route_inventory(project) if r.mutating]
+        routes = [r for r in route_inventory(project) if r.mutating and not r.auth_unknown]
         considered = [
             r
             for r in routes
