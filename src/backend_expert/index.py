@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from backend_expert.django_web import WebFacts
     from backend_expert.fastapi_facts import FastAPIFacts
     from backend_expert.sqlalchemy_facts import SqlaFacts
+    from backend_expert.flask_web import FlaskFacts
 
 
 @dataclass(frozen=True)
@@ -100,6 +101,8 @@ class ModuleFacts:
     fastapi: FastAPIFacts | None = None
     # SQLAlchemy facts (declared_attr members, session factories, session dependencies).
     sqlalchemy: SqlaFacts | None = None
+    # Flask apps, blueprints and routes: flask_web.py.
+    flask: FlaskFacts | None = None
 
     def digest(self) -> str:
         """A hash stable across processes (sets are sorted: string hashing is randomised)."""
@@ -137,6 +140,7 @@ class ModuleFacts:
             self.save_signals,
             sorted(self.call_args.items()),
             self.django_web.key() if self.django_web else None,
+            self.flask.key() if self.flask else None,
             sorted(self.lookups.items()),
             self.arch.key() if getattr(self, "arch", None) else None,
             self.fastapi.key() if self.fastapi else None,
@@ -337,6 +341,9 @@ def collect_facts(
     from backend_expert.sqlalchemy_facts import collect_sqlalchemy_facts
 
     facts.sqlalchemy = collect_sqlalchemy_facts(tree, collector, text)
+    from backend_expert.flask_web import collect_flask_facts
+
+    facts.flask = collect_flask_facts(tree, rel_path, collector, text)
     return facts
 
 
