@@ -23,8 +23,8 @@ if TYPE_CHECKING:
     from backend_expert.arch_facts import ArchFacts
     from backend_expert.django_web import WebFacts
     from backend_expert.fastapi_facts import FastAPIFacts
-    from backend_expert.sqlalchemy_facts import SqlaFacts
     from backend_expert.flask_web import FlaskFacts
+    from backend_expert.sqlalchemy_facts import SqlaFacts
 
 
 @dataclass(frozen=True)

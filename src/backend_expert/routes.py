@@ -170,8 +170,8 @@ def _decorated_routes(facts: ModuleFacts, project: Project, wiring: _Wiring) -> 
     found: list[RouteInfo] = []
     for route in arch.routes if arch else ():
         framework = _framework(route.owner, project)
-        if framework is None or framework == "fastapi":
-            continue  # FastAPI routes come from the FastAPI route table
+        if framework in (None, "fastapi", "flask"):
+            continue  # FastAPI and Flask routes come from their own route tables
         auth = _dependency_evidence(route.dependencies)
         if auth is None:
             auth = next(
@@ -352,6 +352,36 @@ def _fastapi(project: Project) -> list[RouteInfo]:
     return found
 
 
+def _flask(project: Project) -> list[RouteInfo]:
+    """Flask routes from flask_web.py, with blueprint prefixes and `before_request` guards."""
+    from backend_expert.flask_web import flask_blueprints, flask_routes
+
+    blueprints = {bp.name: bp for bp in flask_blueprints(project)}
+    found = []
+    for route in flask_routes(project):
+        facts = project.by_path.get(route.file)
+        if facts is not None and facts.is_test:
+            continue
+        blueprint = blueprints.get(route.owner or "")
+        prefix = (blueprint.url_prefix or "") if blueprint else ""
+        auth = route.auth[0].rpartition(".")[2] if route.auth else None
+        if auth is None and blueprint is not None and blueprint.guards:
+            auth = f"{blueprint.guards[0]} (before_request)"
+        found.append(
+            RouteInfo(
+                "flask",
+                route.methods or ("GET",),
+                (prefix + (route.rule or "?")) or "/",
+                route.handler,
+                route.file,
+                route.line,
+                auth,
+                auth_unknown=route.owner_kind == "unknown",
+            )
+        )
+    return found
+
+
 def route_inventory(project: Project) -> list[RouteInfo]:
     """Every route bex can see, sorted by file and line (computed once per project)."""
     cached = project.__dict__.get("_route_inventory")
@@ -360,6 +390,8 @@ def route_inventory(project: Project) -> list[RouteInfo]:
     wiring = _Wiring(project)
     django = _DjangoContext(project) if project.uses("django") else None
     found: list[RouteInfo] = _fastapi(project) if project.uses("fastapi") else []
+    if project.uses("flask"):
+        found.extend(_flask(project))
     for facts in sorted(project.modules.values(), key=lambda f: f.path):
         if facts.is_test:
             continue

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from backend_expert.findings import Finding, Severity
+from backend_expert.flask_web import flask_apps
 from backend_expert.index import Project
 from backend_expert.rules.base import Example, Explanation, Rule
 from backend_expert.rules.project._common import non_test_modules, project_finding
@@ -20,10 +21,6 @@ OTHERS = {
     "models.py": "X = 1\n",
     "config.py": "DEBUG = False\n",
 }
-
-
-def _is_flask(callee: str) -> bool:
-    return callee in ("flask.Flask", "flask.app.Flask", "quart.Quart")
 
 
 class NoAppFactory(Rule):
@@ -76,22 +73,20 @@ class NoAppFactory(Rule):
     def check_project(self, project: Project) -> Iterator[Finding]:
         if not project.uses("flask") or len(non_test_modules(project)) < MIN_MODULES:
             return
-        globals_ = []
-        for facts in sorted(project.modules.values(), key=lambda f: f.path):
-            arch = getattr(facts, "arch", None)
-            for app in arch.apps if arch else ():
-                if not _is_flask(app.callee):
-                    continue
-                if app.scope:
-                    if not facts.is_test:
-                        return  # a factory exists
-                elif not facts.is_test:
-                    globals_.append((facts.path, app))
-        for path, app in globals_[:1]:
+        apps = [app for app in flask_apps(project) if not _in_tests(project, app.file)]
+        if any(app.factory for app in apps):
+            return  # a factory builds the app
+        for app in sorted(apps, key=lambda a: (a.file, a.line))[:1]:
+            name = app.name.rpartition(".")[2]
             yield project_finding(
                 self,
-                path,
+                app.file,
                 app.line,
-                f"`{app.name} = Flask(...)` is created at import time and no function builds the "
+                f"`{name} = Flask(...)` is created at import time and no function builds the "
                 "app: tests and other configurations cannot get their own app",
             )
+
+
+def _in_tests(project: Project, path: str) -> bool:
+    facts = project.by_path.get(path)
+    return facts is None or facts.is_test

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from backend_expert.findings import Finding, Severity
+from backend_expert.flask_web import flask_apps, flask_blueprints, flask_routes
 from backend_expert.index import Project
-from backend_expert.routes import route_inventory
 from backend_expert.rules.base import Example, Explanation, Rule
 from backend_expert.rules.project._common import project_finding
 
@@ -62,26 +62,25 @@ class NoBlueprints(Rule):
     )
 
     def check_project(self, project: Project) -> Iterator[Finding]:
-        if not project.uses("flask"):
+        if not project.uses("flask") or flask_blueprints(project):
             return
-        for facts in project.modules.values():
-            if any(callee.endswith("Blueprint") for callee in facts.calls.values()):
-                return
-            arch = getattr(facts, "arch", None)
-            if arch and arch.includes:
-                return
-        routes = [r for r in route_inventory(project) if r.framework == "flask"]
-        if len(routes) < MIN_ROUTES:
-            return
-        for facts in sorted(project.modules.values(), key=lambda f: f.path):
-            arch = getattr(facts, "arch", None)
-            app = next((a for a in arch.apps if "Flask" in a.callee), None) if arch else None
-            if app is not None and not facts.is_test:
-                yield project_finding(
-                    self,
-                    facts.path,
-                    app.line,
-                    f"All {len(routes)} routes are registered on the app object: group them by "
-                    "feature in Blueprints",
-                )
-                return
+        routes = [r for r in flask_routes(project) if not _in_tests(project, r.file)]
+        if len(routes) < MIN_ROUTES or any(r.owner_kind != "app" for r in routes):
+            return  # routes on an API object or an owner bex cannot trace: not judged
+        apps = sorted(
+            (a for a in flask_apps(project) if not _in_tests(project, a.file)),
+            key=lambda a: (a.file, a.line),
+        )
+        for app in apps[:1]:
+            yield project_finding(
+                self,
+                app.file,
+                app.line,
+                f"All {len(routes)} routes are registered on the app object: group them by "
+                "feature in Blueprints",
+            )
+
+
+def _in_tests(project: Project, path: str) -> bool:
+    facts = project.by_path.get(path)
+    return facts is None or facts.is_test
