@@ -169,3 +169,20 @@ def test_advise_with_flags_and_on_a_project():
     forced = runner.invoke(main, ["advise", str(FASTAPI), "--framework", "django", "--no-input"])
     assert "framework: the project uses fastapi, the recommendation is django" in forced.output
     assert "async_support: the project uses true, the recommendation is false" in forced.output
+
+
+def test_svg_graph_draws_nodes_edges_and_marks_bad_edges():
+    from backend_expert.review.svg import layered_graph, stacked_bars
+
+    svg = layered_graph(
+        {"a": "routes", "b": "models"},
+        [("a", "b", "3"), ("b", "a", "1")],
+        "t",
+        "g",
+        {"a": 0, "b": 1},
+        bad=frozenset({("b", "a")}),
+    )
+    assert svg.count('class="node"') == 2
+    assert svg.count('class="edge"') == 1 and svg.count('class="edge up"') == 1
+    bars = stacked_bars({"django": {"error": 2, "info": 1}}, "by pack", "c")
+    assert bars.count('class="bar ') == 2 and ">3</text>" in bars

@@ -44,7 +44,7 @@ def test_charts_and_graphs_are_drawn(page):
     assert page.evaluate("document.querySelectorAll('#chart-severity rect.bar').length") == 3
     assert page.evaluate("document.querySelectorAll('#graph-layers g.node').length") >= 5
     assert page.evaluate("document.querySelectorAll('#graph-models g.node').length") >= 10
-    assert page.evaluate("document.querySelectorAll('#graph-models line.edge').length") >= 10
+    assert page.evaluate("document.querySelectorAll('#graph-models path.edge').length") >= 10
     # the SVG is laid out: the chart has a real size on screen
     width = page.evaluate("document.querySelector('#chart-packs').getBoundingClientRect().width")
     assert width > 200

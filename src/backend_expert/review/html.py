@@ -6,7 +6,7 @@ from html import escape
 
 from backend_expert.review import Review
 from backend_expert.review.markdown import sections
-from backend_expert.review.svg import LAYER_ORDER, layered_graph, stacked_bars
+from backend_expert.review.svg import LAYER_RANK, layered_graph, stacked_bars
 
 CSS = """
 body{font-family:system-ui,sans-serif;margin:2rem auto;max-width:1100px;color:#222;background:#fff}
@@ -83,8 +83,17 @@ def _layer_graph(review: Review) -> str:
         for (a, b), n in arch.layer_edges().items()
         if a != b and a in nodes and b in nodes
     ]
-    rank = {layer: i for i, layer in enumerate(LAYER_ORDER)}
-    return layered_graph(nodes, edges, "Layers and the imports between them", "graph-layers", rank)
+    from backend_expert.rules.project.layer_violation import FORBIDDEN
+
+    bad = frozenset((a, b) for a, b, _ in edges if b in FORBIDDEN.get(a, ()))
+    return layered_graph(
+        nodes,
+        edges,
+        "Layers and the imports between them (red: against the layering)",
+        "graph-layers",
+        LAYER_RANK,
+        bad=bad,
+    )
 
 
 def _model_graph(review: Review) -> str:
