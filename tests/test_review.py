@@ -186,3 +186,33 @@ def test_svg_graph_draws_nodes_edges_and_marks_bad_edges():
     assert svg.count('class="edge"') == 1 and svg.count('class="edge up"') == 1
     bars = stacked_bars({"django": {"error": 2, "info": 1}}, "by pack", "c")
     assert bars.count('class="bar ') == 2 and ">3</text>" in bars
+
+
+@pytest.mark.slow
+def test_review_of_the_flask_fixture():
+    report = _sections(
+        run_review(ROOT / "tests" / "fixtures" / "flask_app", "markdown", use_cache=False)
+    )
+    assert "framework: **flask**" in report["Summary"]
+    assert "1. **Flask debug mode enabled in code" in report["Summary"]  # app code before tests
+    details = report["Implementation details"]
+    assert "| POST | `/posts` | `blog.posts.create_post` | login_required |" in details
+    assert "| GET/PUT | `/posts/<int:post_id>` | `blog.api.PostAPI` | login_required |" in details
+    security = report["Security notes"]
+    assert "BEX720" in security  # the comment route is the only unguarded write
+    assert "- POST `/posts/<int:post_id>/comments` in `blog/posts.py`" in security
+    assert "- POST `/login`" not in security.split("Routes that change data")[0]
+
+
+@pytest.mark.slow
+def test_advise_asks_on_a_terminal(tmp_path, monkeypatch):
+    from backend_expert.advise_command import run_advise
+
+    monkeypatch.chdir(tmp_path)  # no project here: only the recommendation
+    runner = CliRunner()
+    with runner.isolation(input="3\n"):
+        text = run_advise(None, None, {"framework": None}, interactive=True)
+    assert "**framework**: django" in text and "(Enterprise application)" in text
+    with runner.isolation(input="\nflask\nfalse\nsqlite\n\n\n\n"):
+        text = run_advise(None, None, {}, interactive=True)
+    assert "**framework**: flask: " in text and "**database**: sqlite" in text

@@ -61,7 +61,7 @@ def run_advise(
             choices[name] = "true" if value else "false"
         else:
             choices[name] = value if isinstance(value, str) else None
-    if interactive and scenario is None and not all(choices.values()):
+    if interactive and scenario is None and not all(choices.get(n) for n in PARAMETERS):
         choices, scenario = _ask(choices, scenario)
     if path is not None and not Path(path).is_dir():
         raise ConfigError(f"{path}: not a directory")

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from backend_expert.architecture import Architecture, architecture
 from backend_expert.findings import Finding, Severity
+from backend_expert.index import is_test_path
 from backend_expert.rules import Rule, rule_by_id
 
 if TYPE_CHECKING:
@@ -60,7 +61,8 @@ class Problem:
     @property
     def score(self) -> tuple:
         confidence = max(f.confidence.rank for f in self.findings)
-        return (self.severity.rank, confidence, self.files, len(self.findings))
+        in_app = any(not is_test_path(f.path) for f in self.findings)  # before test-only ones
+        return (self.severity.rank, in_app, confidence, self.files, len(self.findings))
 
 
 @dataclass

@@ -16,7 +16,8 @@ SHARE = 0.6  # "most": at least this share of the mutating routes carry auth
 # Routes that are public by design, or authenticated by other means (signatures).
 PUBLIC = re.compile(
     r"login|logout|sign_?in|sign_?up|register|token|password|reset|forgot|verify|confirm|"
-    r"webhook|callback|oauth|health|public|unsubscribe|contact|feedback|invite|activate|refresh",
+    r"webhook|callback|oauth|health|public|unsubscribe|contact|feedback|invite|activate|refresh|"
+    r"(?:^|[/_.\s-])(?:preview|search|lookup|validate|estimate)(?:$|[/_.\s-])",  # POST as a query
     re.IGNORECASE,
 )
 # Modules that receive calls from third parties (Slack, Telegram, payment providers), which
