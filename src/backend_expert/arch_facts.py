@@ -167,6 +167,7 @@ class _State:
         self.top_imports: set[str] = set()
         self.creates_tables = False
         self.import_lines: list[tuple[str, int]] = []
+        self.drf_routers: set[str] = set()
         self.url_lines: list[int] = []
 
     def qualify(self, node: ast.AST) -> str | None:
@@ -236,6 +237,8 @@ class _State:
             self.apps.append(AppFact(callee, name, scope, deps, stmt.lineno))
         elif callee.endswith("APIRouter") and not scope:
             self.routers.append((name, _prefix(call), self.dependency_list(call)))
+        elif callee.startswith("rest_framework") and callee.endswith("Router"):
+            self.drf_routers.add(name)
         self.call(call)
 
     def call(self, call: ast.Call) -> None:
@@ -249,7 +252,12 @@ class _State:
             child = dotted(call.args[0]) and self.qualify(call.args[0])
             if parent and child:
                 self.includes.append((parent, child, _prefix(call), self.dependency_list(call)))
-        elif func.attr == "register" and len(call.args) >= 2:  # a DRF router
+        elif (
+            func.attr == "register"
+            and len(call.args) >= 2
+            and isinstance(func.value, ast.Name)
+            and func.value.id in self.drf_routers
+        ):  # `router.register("orders", OrderViewSet)` on a DRF router
             prefix, view = call.args[0], call.args[1]
             qualified = self.qualify(view) if isinstance(view, (ast.Name, ast.Attribute)) else None
             if isinstance(prefix, ast.Constant) and isinstance(prefix.value, str) and qualified:

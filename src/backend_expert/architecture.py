@@ -41,6 +41,9 @@ def import_graph(project: Project, module_level: bool = False) -> dict[str, set[
         else:
             imported = facts.imported_modules
         edges = {t for item in imported if (t := _target(item, modules)) and t != name}
+        # `from pkg import module`: the dependency is on the module, not on pkg/__init__.py
+        packages = {t for t in edges if modules[t].path.endswith("__init__.py")}
+        edges -= {p for p in packages if any(e.startswith(p + ".") for e in edges)}
         graph[name] = edges
     project.__dict__[key] = graph
     return graph

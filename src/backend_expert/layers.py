@@ -34,8 +34,8 @@ NAMES = {
     "routes": {"views", "view", "routes", "route", "routers", "router", "endpoints", "endpoint"}
     | {"urls", "blueprints", "controllers", "viewsets"},
     "services": {"services", "service", "use_cases", "usecases", "interactors", "logic"},
-    "repositories": {"repositories", "repository", "repos", "repo", "crud", "dao", "queries"},
-    "models": {"models", "model", "entities", "tables", "orm"},
+    "repositories": {"repositories", "repository", "repos", "repo", "crud", "dao"},
+    "models": {"models", "entities", "tables", "orm"},
     "schemas": {"schemas", "schema", "serializers", "serializer", "dto", "dtos", "forms"},
     "settings": {"settings", "config", "conf", "configuration", "core_settings"},
     "other": {"admin", "apps", "manage", "wsgi", "asgi", "__main__", "conftest_helpers"},
@@ -105,22 +105,65 @@ def layer_by_name(path: str) -> str | None:
     return None
 
 
-def layer_by_content(facts: ModuleFacts, project: Project) -> str | None:
-    arch = getattr(facts, "arch", None)
-    if (arch and arch.routes) or (facts.django_web and facts.django_web.urls):
-        return "routes"
-    from backend_expert.django_web import view_class_kind
+def route_modules(project: Project) -> frozenset[str]:
+    """Modules that define routes bex can confirm: route handlers (FastAPI, Flask, Django and
+    DRF views wired in URLconfs), Django URLconfs, Flask view classes (computed once)."""
+    cached = project.__dict__.get("_route_modules")
+    if cached is not None:
+        return cached
+    from backend_expert.routes import route_inventory
 
-    classes = [f"{facts.module}.{name}" for name in facts.classes]
-    if any(view_class_kind(name, project) for name in classes):
+    found = {route.handler.rpartition(".")[0] for route in route_inventory(project)}
+    found |= {
+        project.by_path[r.file].module
+        for r in route_inventory(project)
+        if r.file in project.by_path
+    }
+    for name, facts in project.modules.items():
+        arch = getattr(facts, "arch", None)
+        flask = getattr(facts, "flask", None)
+        if (arch and arch.urls) or (flask and flask.views):
+            found.add(name)
+    project.__dict__["_route_modules"] = frozenset(found)
+    return project.__dict__["_route_modules"]
+
+
+def layer_by_content(facts: ModuleFacts, project: Project) -> str | None:
+    if facts.module in route_modules(project):
         return "routes"
+    classes = [f"{facts.module}.{name}" for name in facts.classes]
+    if project.uses("django", "drf"):
+        from backend_expert.django_web import view_class_kind
+
+        if any(view_class_kind(name, project) for name in classes):
+            return "routes"
     models = sum(1 for name in classes if _is_model(name, project))
-    schemas = sum(1 for name in classes if project.is_subclass(name, SCHEMA_BASES))
+    schemas = sum(1 for name in classes if _is_schema(name, project))
     if models and models >= schemas:
         return "models"
     if schemas:
         return "schemas"
     return None
+
+
+FORM_BASES = frozenset(
+    {"django.forms.Form", "django.forms.ModelForm", "flask_wtf.FlaskForm", "wtforms.Form"}
+)
+
+
+def _is_schema(qualname: str, project: Project) -> bool:
+    return project.is_subclass(qualname, SCHEMA_BASES | FORM_BASES)
+
+
+def defines_its_layer(facts: ModuleFacts, layer: str, project: Project) -> bool:
+    """A models/schemas module that really defines models/schemas (a `schema.py` that builds
+    the OpenAPI document, or an ML `models/` package, does not)."""
+    classes = [f"{facts.module}.{name}" for name in facts.classes]
+    if layer == "models":
+        return any(_is_model(name, project) for name in classes)
+    if layer == "schemas":
+        return any(_is_schema(name, project) for name in classes)
+    return True
 
 
 def _is_model(qualname: str, project: Project) -> bool:
@@ -146,9 +189,8 @@ def layer_of(facts: ModuleFacts, project: Project, overrides: dict[str, str] | N
             return found
     if facts.is_test:
         return "tests"
-    arch = getattr(facts, "arch", None)
-    if (arch and (arch.routes or arch.urls)) or (facts.django_web and facts.django_web.urls):
-        return "routes"  # a module that registers routes is a routes module, whatever its name
+    if facts.module in route_modules(project):
+        return "routes"  # a module that defines routes is a routes module, whatever its name
     found = layer_by_name(facts.path)
     folders = set(PurePosixPath(facts.path).parts[:-1])
     if folders & NAMES["routes"] and found not in ("models", "schemas", "settings"):

@@ -13,7 +13,14 @@ from backend_expert.architecture import (
 )
 from backend_expert.findings import Confidence, Finding, Severity
 from backend_expert.index import ModuleFacts, Project
-from backend_expert.layers import configured_layers, layer_by_name, module_layers
+from backend_expert.layers import (
+    configured_layers,
+    defines_its_layer,
+    glob_layer,
+    layer_by_name,
+    module_layers,
+    route_modules,
+)
 from backend_expert.rules.base import Example, Explanation, Rule
 from backend_expert.rules.project._common import project_finding
 
@@ -92,7 +99,7 @@ class LayerViolation(Rule):
                 "app/__init__.py": "",
                 "app/routers/__init__.py": "",
                 "app/routers/items.py": ROUTER,
-                "app/models.py": "from app.routers.items import router  # flagged\n\nX = router\n",
+                "app/models.py": "from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column\n\nfrom app.routers.items import router  # flagged\n\n\nclass Base(DeclarativeBase):\n    pass\n\n\nclass Item(Base):\n    __tablename__ = 'items'\n    id: Mapped[int] = mapped_column(primary_key=True)\n",
                 "app/services/__init__.py": "",
                 "app/services/items.py": "from fastapi import Request  # flagged\n\n\ndef create(request: Request):\n    return request.url\n",
             },
@@ -120,6 +127,15 @@ class LayerViolation(Rule):
             },
         ),
         Example(
+            title="near miss: a schema.py that builds the OpenAPI document from the routers",
+            files={
+                "app/__init__.py": "",
+                "app/routers/__init__.py": "",
+                "app/routers/items.py": ROUTER,
+                "app/schema.py": "from fastapi import FastAPI\n\nfrom app.routers.items import router\n\n\ndef openapi():\n    app = FastAPI()\n    app.include_router(router)\n    return app.openapi()\n",
+            },
+        ),
+        Example(
             title="near miss: a cycle broken by a function-level import",
             files={
                 "orders/__init__.py": "",
@@ -140,13 +156,21 @@ class LayerViolation(Rule):
     )
 
     def check_project(self, project: Project) -> Iterator[Finding]:
-        layers = module_layers(project, configured_layers(project))
+        overrides = configured_layers(project)
+        layers = module_layers(project, overrides)
         graph = import_graph(project)
+        # Imported modules count as routes when they define routes, or when configured so.
+        routes = route_modules(project) | {
+            name
+            for name, facts in project.modules.items()
+            if glob_layer(facts.path, overrides) == "routes"
+        }
         for name, facts in sorted(project.modules.items()):
             layer = layers.get(name, "other")
             if facts.is_test or layer not in FORBIDDEN:
                 continue
-            yield from self._upward(facts, layer, graph.get(name, ()), layers)
+            if defines_its_layer(facts, layer, project):
+                yield from self._upward(facts, layer, graph.get(name, ()), layers, routes)
             if (
                 layer in SERVICE_LAYERS
                 and layer_by_name(facts.path) == layer
@@ -155,9 +179,9 @@ class LayerViolation(Rule):
                 yield from self._web_objects(facts, layer)
         yield from self._cycles(project)
 
-    def _upward(self, facts: ModuleFacts, layer: str, targets, layers) -> Iterator[Finding]:
+    def _upward(self, facts: ModuleFacts, layer: str, targets, layers, routes) -> Iterator[Finding]:
         for target in sorted(targets):
-            if layers.get(target) in FORBIDDEN[layer]:
+            if layers.get(target) in FORBIDDEN[layer] and target in routes:
                 yield project_finding(
                     self,
                     facts.path,
