@@ -225,7 +225,7 @@ def _django_routes(
         if klass is None and function is None:
             continue  # a view from a library, or a name bex cannot follow
         methods, framework = context.methods(target, klass, function)
-        auth = context.auth(target, klass, function)
+        auth, unknown = context.auth(target, klass, function)
         found.append(
             RouteInfo(
                 framework,
@@ -235,6 +235,7 @@ def _django_routes(
                 facts.path,
                 lines[number] if number < len(lines) else 1,
                 auth,
+                auth_unknown=unknown,
             )
         )
     return found
@@ -247,7 +248,9 @@ class _DjangoContext:
         self.project = project
         self.web = web_model(project) if project.uses("django") else None
         self.middleware = bool(self.web and self.web.login_middleware())
-        self.drf_closed = bool(self.web and self.web.default_permissions_open() is False)
+        verdict = self.web.default_permissions_open() if self.web else None
+        self.drf_closed = verdict is False
+        self.drf_open = verdict is True
         self.included: dict[str, tuple[str, str]] = {}  # URLconf -> (prefix, includer)
         for facts in project.modules.values():
             arch = getattr(facts, "arch", None)
@@ -288,37 +291,59 @@ class _DjangoContext:
             return ("*",), "drf"
         return ("*",), "django"
 
-    def auth(self, target, klass, function) -> str | None:
+    def auth(self, target, klass, function) -> tuple[str | None, bool]:
+        """(auth evidence, unknown): unknown when it rests on DRF defaults bex cannot read."""
+        from backend_expert.django_web import view_class_kind
+
         if self.middleware:
-            return "LoginRequiredMiddleware"
+            return "LoginRequiredMiddleware", False
         for wrapper in self.wrapped.get(target, ()):
             if _auth_name(wrapper):
-                return f"{wrapper}() in urls"
+                return f"{wrapper}() in urls", False
         if function is not None:
-            return next((d.rpartition(".")[2] for d in function.decorators if _auth_name(d)), None)
-        lineage = {target, *self.project.ancestors(target)}
-        for name in lineage:
+            names = [d.rpartition(".")[2] for d in function.decorators]
+            found = next((n for n in names if _auth_name(n)), None)
+            if found or "api_view" not in names:
+                return found, False
+            return self._drf_default()
+        for name in self._lineage(target):
             if DJANGO_AUTH_MIXINS.search(name.rpartition(".")[2]):
-                return name.rpartition(".")[2]
+                return name.rpartition(".")[2], False
             for decorator in self.dispatch.get(name, ()):
                 if _auth_name(decorator):
-                    return f"{decorator.rpartition('.')[2]} on dispatch"
+                    return f"{decorator.rpartition('.')[2]} on dispatch", False
             facts = self.project.class_facts(name)
             member = facts.members.get("permission_classes") if facts else None
-            if member is not None:
+            if member is not None:  # the nearest class that sets it decides
                 text = member.value or " ".join(member.args)
                 if (
                     text
                     and not any(p in text for p in OPEN_PERMISSIONS)
                     and text not in ("[]", "()")
                 ):
-                    return "permission_classes"
-                return None
-        from backend_expert.django_web import view_class_kind
+                    return "permission_classes", False
+                return None, False
+        if view_class_kind(target, self.project) == "drf":
+            return self._drf_default()
+        return None, False
 
-        if self.drf_closed and view_class_kind(target, self.project) == "drf":
-            return "DEFAULT_PERMISSION_CLASSES"
-        return None
+    def _drf_default(self) -> tuple[str | None, bool]:
+        if self.drf_closed:
+            return "DEFAULT_PERMISSION_CLASSES", False
+        return None, not self.drf_open  # settings bex cannot read: unknown
+
+    def _lineage(self, target: str) -> list[str]:
+        """The class and its bases, nearest first (breadth first, as far as bex can see)."""
+        order, queue, seen = [], [target], set()
+        while queue:
+            name = self.project.resolve(queue.pop(0))
+            if name in seen:
+                continue
+            seen.add(name)
+            order.append(name)
+            facts = self.project.class_facts(name)
+            queue.extend(facts.bases if facts else ())
+        return order
 
 
 def _fastapi(project: Project) -> list[RouteInfo]:
