@@ -107,7 +107,8 @@ def layer_by_name(path: str) -> str | None:
 
 def route_modules(project: Project) -> frozenset[str]:
     """Modules that define routes bex can confirm: route handlers (FastAPI, Flask, Django and
-    DRF views wired in URLconfs), Django URLconfs, Flask view classes (computed once)."""
+    DRF views wired in URLconfs, Flask view classes registered as routes) and Django URLconfs
+    (computed once)."""
     cached = project.__dict__.get("_route_modules")
     if cached is not None:
         return cached
@@ -121,8 +122,7 @@ def route_modules(project: Project) -> frozenset[str]:
     }
     for name, facts in project.modules.items():
         arch = getattr(facts, "arch", None)
-        flask = getattr(facts, "flask", None)
-        if (arch and arch.urls) or (flask and flask.views):
+        if arch and arch.urls:
             found.add(name)
     project.__dict__["_route_modules"] = frozenset(found)
     return project.__dict__["_route_modules"]
