@@ -139,15 +139,15 @@ def recommend(
 
 def detect_parameters(project: Project, arch: Architecture | None = None) -> dict[str, str]:
     """What an existing project uses, in the parameters' terms ("unknown" when unsure)."""
-    deps = set(project.dependencies)
+    deps = set(project.dependencies) | _nested_dependencies(project)
     uses = project.uses
     framework = next(
         (f for f in ("django", "fastapi", "flask") if uses(f)),
         "starlette" if uses("starlette") else "none",
     )
-    if arch is not None and arch.routes:
-        asyncs = [r for r in arch.routes if r.framework in ("fastapi", "starlette")]
-        async_support = "true" if asyncs else "false"
+    known = [r.is_async for r in arch.routes if r.is_async is not None] if arch else []
+    if known:  # most handlers are `async def`
+        async_support = "true" if sum(known) * 2 > len(known) else "false"
     else:
         async_support = (
             "true"
@@ -200,6 +200,23 @@ def detect_parameters(project: Project, arch: Architecture | None = None) -> dic
         "api_style": api_style,
         "testing_framework": testing,
     }
+
+
+def _nested_dependencies(project: Project) -> set[str]:
+    """Distributions declared in packaging files below the root (`backend/pyproject.toml`)."""
+    from pathlib import Path
+
+    from backend_expert.discover import read_dependencies
+    from backend_expert.project_files import find_named
+
+    if project.files is not None:
+        return set()
+    found: set[str] = set()
+    names = {"pyproject.toml", "requirements.txt", "setup.cfg"}
+    for directory in {rel.rpartition("/")[0] for rel in find_named(project, names, depth=2)}:
+        if directory:
+            found |= set(read_dependencies(Path(project.root) / directory)[0])
+    return found
 
 
 def departures(detected: dict[str, str], recommended: dict[str, tuple[str, str]]) -> list[str]:

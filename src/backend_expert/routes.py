@@ -56,6 +56,7 @@ class RouteInfo:
     auth: str | None  # the evidence of authentication, None when none was found
     response_model: str | None = None
     auth_unknown: bool = False  # bex cannot tell (dependencies it cannot follow): never flagged
+    is_async: bool | None = None  # `async def` handler (None: not known for this framework)
 
     @property
     def mutating(self) -> bool:
@@ -372,6 +373,7 @@ def _fastapi(project: Project) -> list[RouteInfo]:
                 evidence,
                 route.response_model or route.returns,
                 auth_unknown=route.auth is None,
+                is_async=route.is_async,
             )
         )
     return found

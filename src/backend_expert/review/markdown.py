@@ -213,8 +213,12 @@ def _testing(review: Review) -> list[str]:
             "unauthenticated call (expect 401/403) and a valid one:",
         ]
         lines += [f"- {'/'.join(r.methods)} `{r.path}` (`{r.handler}`)" for r in writes[:15]]
+        if len(writes) > 15:
+            lines.append(f"- ... and {len(writes) - 15} more (see the route table)")
+    if review.problems:
+        lines += ["", "Pin each of the top problems with a regression test before fixing it:"]
     for problem in review.problems[:TOP]:
-        lines.append(f"- A regression test for {problem.rule.slug}: the case at {_where(problem)}.")
+        lines.append(f"- {problem.rule.slug}: the case at {_where(problem)}.")
     return lines
 
 
@@ -230,15 +234,29 @@ def _by_kind(problems: list[Problem], empty: str) -> list[str]:
 
 def _security(review: Review) -> list[str]:
     lines = _by_kind(review.problems_in("security", packs=("security",)), "No security finding.")
+    from backend_expert.rules.security.unauthenticated_route import PUBLIC, RECEIVERS
+
     open_writes = [
         r for r in review.arch.routes if r.mutating and not r.auth and not r.auth_unknown
     ]
+    public = [
+        r for r in open_writes if PUBLIC.search(f"{r.path} {r.handler}") or RECEIVERS.search(r.file)
+    ]
+    open_writes = [r for r in open_writes if r not in public]
     if open_writes:
         lines += [
             "",
             f"Routes that change data with no authentication bex can see ({len(open_writes)}):",
         ]
         lines += [f"- {'/'.join(r.methods)} `{r.path}` in `{r.file}`" for r in open_writes[:20]]
+    if public:
+        lines += [
+            "",
+            f"Open by design (login, sign-up, password reset, webhooks; check their own "
+            f"verification): {', '.join(f'`{r.path}`' for r in public[:10])}"
+            + (f" and {len(public) - 10} more" if len(public) > 10 else "")
+            + ".",
+        ]
     return lines
 
 
