@@ -37,6 +37,28 @@ def _route(method: str, path: str, name: str, user: bool, mark: bool = False) ->
     return f"\n\n@app.{method}('{path}')\nasync def {name}({parameter}):{flag}\n    return {{}}\n"
 
 
+FLASK_VIEWS = (
+    "from flask import Blueprint\nfrom flask_login import login_required\n\nbp = Blueprint('blog', __name__)\n"
+    + "".join(
+        f"\n\n@bp.post('/{name}')\n@login_required\ndef {name}():\n    return ''\n"
+        for name in ("publish", "edit", "remove")
+    )
+    + "\n\n@bp.post('/archive')\ndef archive():  # flagged\n    return ''\n"
+)
+DJANGO_VIEWS = (
+    "from django.contrib.auth.decorators import login_required\n"
+    "from django.views.decorators.http import require_POST\n"
+    + "".join(
+        f"\n\n@require_POST\n@login_required\ndef {name}(request):\n    return None\n"
+        for name in ("checkout", "cancel", "refund")
+    )
+    + "\n\n@require_POST\ndef reorder(request):\n    return None\n"
+)
+DJANGO_URLS = (
+    "from django.urls import path\n\nfrom shop import views\n\nurlpatterns = [\n"
+    "    path('checkout/', views.checkout),\n    path('cancel/', views.cancel),\n"
+    "    path('refund/', views.refund),\n    path('reorder/', views.reorder),  # flagged\n]\n"
+)
 PROTECTED = (
     _route("post", "/orders", "create_order", True)
     + _route("put", "/orders/{i}", "update_order", True)
@@ -93,6 +115,31 @@ class UnauthenticatedRoute(Rule):
                 + PROTECTED
                 + _route("post", "/orders/{i}/refund", "refund", False, True),
             },
+        ),
+    )
+    fire = (
+        *fire,
+        Example(
+            title="Flask: a write view without the decorator its neighbours carry",
+            files={
+                "blog/__init__.py": "",
+                "blog/views.py": FLASK_VIEWS,
+            },
+        ),
+        Example(
+            title="Django: a POST view without login_required",
+            files={
+                "shop/__init__.py": "",
+                "shop/views.py": DJANGO_VIEWS,
+                "shop/urls.py": DJANGO_URLS,
+            },
+        ),
+        Example(
+            title="no route that changes data has any auth: reported once, as info",
+            code="from fastapi import FastAPI\n\napp = FastAPI()  # flagged\n"
+            + _route("post", "/a", "a", False)
+            + _route("put", "/b", "b", False)
+            + _route("delete", "/c", "c", False),
         ),
     )
     clean = (
