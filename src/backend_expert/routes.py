@@ -43,6 +43,11 @@ DJANGO_AUTH_MIXINS = re.compile(
     r"LoginRequired|PermissionRequired|UserPassesTest|AccessMixin|Staff"
 )
 OPEN_PERMISSIONS = ("AllowAny",)
+# Methods of a class-based view where access is commonly checked in code.
+ACCESS_HOOKS = frozenset(
+    {"dispatch", "get_queryset", "get_object", "has_permission", "test_func", "get_permissions",
+     "check_permissions", "initial"}
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -324,9 +329,22 @@ class _DjangoContext:
                 ):
                     return "permission_classes", False
                 return None, False
+        if self._checks_in_code(target):
+            return None, True  # access may be checked in code bex does not read
         if view_class_kind(target, self.project) == "drf":
             return self._drf_default()
         return None, False
+
+    def _checks_in_code(self, target: str) -> bool:
+        """A class-based view that overrides an access hook, or inherits from a project
+        class (a mixin that may scope the queryset by user or check permissions)."""
+        for name in self._lineage(target):
+            facts = self.project.class_facts(name)
+            if facts is None:
+                continue
+            if ACCESS_HOOKS & set(facts.methods) or name != target:
+                return True
+        return False
 
     def _drf_default(self) -> tuple[str | None, bool]:
         if self.drf_closed:
