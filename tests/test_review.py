@@ -216,3 +216,34 @@ def test_advise_asks_on_a_terminal(tmp_path, monkeypatch):
     with runner.isolation(input="\nflask\nfalse\nsqlite\n\n\n\n"):
         text = run_advise(None, None, {}, interactive=True)
     assert "**framework**: flask: " in text and "**database**: sqlite" in text
+
+
+def test_ranking_puts_harm_before_hygiene_and_app_code_before_tests():
+    from backend_expert.findings import Confidence, Finding, Severity
+    from backend_expert.review import rank
+
+    def finding(code, slug, pack, severity, path, line=1):
+        return Finding(
+            code, slug, pack, severity, "x", path, line, 1, line, 1, "m", Confidence.HIGH
+        )
+
+    findings = [
+        *(
+            finding(
+                "BEX301", "sqlalchemy-legacy-query", "sqlalchemy", Severity.WARNING, f"app/m{i}.py"
+            )
+            for i in range(9)
+        ),
+        finding("BEX108", "fastapi-error-detail-leak", "fastapi", Severity.WARNING, "app/views.py"),
+        finding("BEX903", "test-without-assert", "testing", Severity.WARNING, "tests/test_a.py"),
+        finding("BEX010", "project-no-pyproject", "project", Severity.INFO, "requirements.txt"),
+        finding("BEX701", "sql-injection", "security", Severity.ERROR, "app/db.py"),
+    ]
+    order = [p.rule.slug for p in rank(findings)]
+    assert order == [
+        "sql-injection",  # errors first
+        "fastapi-error-detail-leak",  # a security warning before 9 deprecation warnings
+        "sqlalchemy-legacy-query",
+        "test-without-assert",  # only in tests
+        "project-no-pyproject",
+    ]

@@ -41,6 +41,11 @@ RECOMMENDED_LAYERS = (
     "tests",
 )
 PERFORMANCE = frozenset({"performance"})
+# Within one severity: what a senior reviewer raises first (harm before hygiene).
+CATEGORY_WEIGHT = {
+    "security": 4, "correctness": 3, "reliability": 3, "validation": 3, "performance": 2,
+    "architecture": 1, "operations": 1, "testing": 1,
+}  # fmt: skip
 
 
 @dataclass
@@ -62,7 +67,8 @@ class Problem:
     def score(self) -> tuple:
         confidence = max(f.confidence.rank for f in self.findings)
         in_app = any(not is_test_path(f.path) for f in self.findings)  # before test-only ones
-        return (self.severity.rank, in_app, confidence, self.files, len(self.findings))
+        weight = CATEGORY_WEIGHT.get(self.rule.category, 0)
+        return (self.severity.rank, in_app, weight, confidence, self.files, len(self.findings))
 
 
 @dataclass
