@@ -31,7 +31,16 @@ document.querySelectorAll('.filters button').forEach(function (button) {
 def _markdownish(lines: list[str]) -> str:
     """The Markdown sections' lines as simple HTML (code fences, lists, tables kept as text)."""
     out, code, items = [], False, []
+    listing = False
     for line in lines:
+        is_item = not code and line.startswith(
+            ("- ", "1. ", "2. ", "3. ", "4. ", "5. ", "6. ", "7. ")
+        )
+        if is_item and not listing:
+            out.append("<ul>")
+        elif listing and not is_item:
+            out.append("</ul>")
+        listing = is_item
         if line.startswith("```"):
             out.append("</code></pre>" if code else "<pre><code>")
             code = not code
@@ -47,6 +56,8 @@ def _markdownish(lines: list[str]) -> str:
         elif line:
             out.append(f"<p>{_inline(line)}</p>")
     del items
+    if listing:
+        out.append("</ul>")
     return "".join(out)
 
 

@@ -50,6 +50,8 @@ def _summary(review: Review) -> list[str]:
 def _implementation(review: Review) -> list[str]:
     arch = review.arch
     sizes = arch.layer_sizes()
+    if not sizes:
+        return ["No Python module to describe."]
     lines = ["### Layers", "", "| layer | modules |", "|---|---|"]
     lines += [f"| {layer} | {sizes[layer]} |" for layer in sorted(sizes, key=lambda k: -sizes[k])]
     lines.append("")
@@ -63,13 +65,16 @@ def _implementation(review: Review) -> list[str]:
         )
     else:
         lines.append("Every layer of the recommended layout is present.")
-    edges = sorted(arch.layer_edges().items(), key=lambda kv: -kv[1])
-    lines += [
-        "",
-        "Imports between layers (module edges): "
-        + ", ".join(f"{a} -> {b} ({n})" for (a, b), n in edges[:10] if a != b)
-        + ".",
+    edges = [
+        (k, n) for k, n in sorted(arch.layer_edges().items(), key=lambda kv: -kv[1]) if k[0] != k[1]
     ]
+    if edges:
+        lines += [
+            "",
+            "Imports between layers (module edges): "
+            + ", ".join(f"{a} -> {b} ({n})" for (a, b), n in edges[:10])
+            + ".",
+        ]
     if arch.cycles:
         lines += [
             "",
