@@ -70,9 +70,10 @@ class LayerViolation(Rule):
         what=(
             "Reports imports that go against the layering routes -> services -> repositories "
             "-> models (schemas beside them): a model, schema, repository or service module "
-            "importing a routes/views module; a service, repository or model importing the web "
-            "framework's request or response objects (`Request`, `HttpRequest`, "
-            "`flask.request`, DRF `Response`); and module-level import cycles that span two "
+            "importing a module that defines routes or views; a service or repository module "
+            "(auth and middleware code aside) importing the web framework's request or "
+            "response objects (`Request`, `HttpRequest`, `flask.request`, DRF `Response`); "
+            "and module-level import cycles that span two "
             "app packages. Layers come from module and folder names and from content "
             "(`[tool.bex.layers]` maps globs to layers where the names mislead)."
         ),
