@@ -463,4 +463,10 @@ def _block(body: Iterable[ast.stmt], skip_type_checking: bool = False) -> Iterat
 
 
 def _type_checking(test: ast.AST) -> bool:
+    """`if TYPE_CHECKING:`, `if typing.TYPE_CHECKING:`, `if TYPE_CHECKING is True:`."""
+    if isinstance(test, ast.Compare) and len(test.ops) == 1:
+        other = test.comparators[0]
+        if isinstance(test.ops[0], (ast.Is, ast.Eq)) and isinstance(other, ast.Constant):
+            return other.value is True and _type_checking(test.left)
+        return False
     return (dotted(test) or "").rpartition(".")[2] == "TYPE_CHECKING"

@@ -137,6 +137,15 @@ class LayerViolation(Rule):
             },
         ),
         Example(
+            title="near miss: one side of the cycle imports only for type checking",
+            files={
+                "orders/__init__.py": "",
+                "orders/logic.py": "from billing.logic import charge\n\n\ndef order():\n    return charge\n",
+                "billing/__init__.py": "",
+                "billing/logic.py": "from typing import TYPE_CHECKING\n\nif TYPE_CHECKING is True:\n    from orders.logic import order\n\n\ndef charge():\n    return 1\n",
+            },
+        ),
+        Example(
             title="near miss: a cycle broken by a function-level import",
             files={
                 "orders/__init__.py": "",
