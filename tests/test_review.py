@@ -247,3 +247,22 @@ def test_ranking_puts_harm_before_hygiene_and_app_code_before_tests():
         "test-without-assert",  # only in tests
         "project-no-pyproject",
     ]
+
+
+@pytest.mark.slow
+def test_review_runs_every_rule_but_the_ignored_ones(write_project):
+    app = "from fastapi import FastAPI\n\napp = FastAPI()\n\n\n@app.on_event('startup')\nasync def start():\n    pass\n"
+    root = write_project(
+        {"app.py": app},
+        pyproject="[project]\nname = 'demo'\nrequires-python = '>=3.8'\n\n[tool.bex]\nselect = ['BEX1']\nignore = ['project-python-eol']\n",
+    )
+    text = run_review(root, "markdown", use_cache=False)
+    assert "fastapi-on-event" in text  # selected
+    assert "project-python-eol" not in text  # ignored by the project
+    root2 = write_project(
+        {"app.py": app},
+        pyproject="[project]\nname = 'demo'\nrequires-python = '>=3.8'\n\n[tool.bex]\nselect = ['BEX1']\n",
+    )
+    assert "project-python-eol" in run_review(
+        root2, "markdown", use_cache=False
+    )  # not selected, still reviewed

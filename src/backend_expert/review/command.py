@@ -21,7 +21,10 @@ def run_review(
     root = target if target.is_dir() else find_root(target)
     config = load_config(find_root(root))
     config.root = root  # the project rules speak of the directory under review
-    config.layers.append(Selection(select=("ALL",)))  # the review speaks of every rule
+    ignored = tuple(item for layer in config.layers for item in layer.ignore)
+    config.layers.append(Selection(select=("ALL",)))  # the review speaks of every rule...
+    if ignored:
+        config.layers.append(Selection(ignore=ignored))  # ...but the ones the project turned off
     result = run([root], config, use_cache=use_cache, jobs=jobs)
     review = build_review(result, config.architecture_layers or None)
     if output_format == "html":
