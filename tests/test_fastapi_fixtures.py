@@ -17,9 +17,7 @@ FIXTURES = Path(__file__).parent / "fixtures"
 CODES = (
     *(f"BEX10{n}" for n in range(1, 10)),
     *(f"BEX20{n}" for n in range(1, 6)),
-    "BEX301",
-    "BEX304",
-    "BEX305",
+    *(f"BEX3{n:02d}" for n in range(1, 12)),
 )
 SERVICES = ("fastapi_async_service", "fastapi_legacy_service")
 

@@ -295,3 +295,43 @@ def test_projects_without_sqlalchemy_have_no_facts():
     project, _ = project_of({"app.py": "import os\n\n\ndef f():\n    return os.getcwd()\n"})
     assert all(m.sqlalchemy is None for m in project.modules.values())
     assert sqlalchemy_models(project).models == {}
+
+
+def test_callable_session_factory_class():
+    files = {
+        "svc/__init__.py": "",
+        "svc/types.py": """\
+from contextlib import AbstractAsyncContextManager
+from typing import Callable
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+
+class DbFactory:
+    def __init__(self, db: Callable[[], AbstractAsyncContextManager[AsyncSession]]) -> None:
+        self._db = db
+
+    def __call__(self) -> AbstractAsyncContextManager[AsyncSession]:
+        return self._db()
+""",
+        "svc/jobs.py": """\
+from svc.types import DbFactory
+
+
+class Worker:
+    def __init__(self, db: DbFactory) -> None:
+        self._db = db
+
+    async def run(self):
+        async with self._db() as inner:
+            probe(inner)
+
+
+async def job(db: DbFactory):
+    async with db() as session:
+        probe(session)
+""",
+    }
+    types = _type_of_names(files, "svc/jobs.py")
+    assert types["session"] == "sqlalchemy.ext.asyncio.AsyncSession"
+    assert types["inner"] == "sqlalchemy.ext.asyncio.AsyncSession"

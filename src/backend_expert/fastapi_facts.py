@@ -27,6 +27,7 @@ ROUTE_METHODS = {
     "websocket": ("WEBSOCKET",),
 }
 MARKERS = ("Depends", "Security")
+PAGE_RESPONSES = frozenset({"HTMLResponse", "FileResponse", "RedirectResponse"})
 # Module-level objects worth remembering: what FastAPI apps and routers are built with.
 OBJECT_WORDS = ("FastAPI", "Router", "Starlette")
 
@@ -231,7 +232,12 @@ def _keywords(call: ast.Call) -> dict[str, ast.expr]:
 def _hidden_or_tagged(kw: dict[str, ast.expr]) -> bool:
     """`tags=` given, or `include_in_schema=False` (nothing to group in the API docs)."""
     hidden = kw.get("include_in_schema")
-    return "tags" in kw or (isinstance(hidden, ast.Constant) and hidden.value is False)
+    page = (dotted(kw["response_class"]) or "") if "response_class" in kw else ""
+    return (
+        "tags" in kw
+        or (isinstance(hidden, ast.Constant) and hidden.value is False)
+        or page.rpartition(".")[2] in PAGE_RESPONSES  # a web page, not an API operation
+    )
 
 
 def _prefix(node: ast.AST | None) -> str | None:

@@ -67,8 +67,14 @@ AUTH_TOKENS = frozenset(
         "secured",
         "admin",
         "scopes",
+        "tokens",
+        "guard",
+        "policy",
+        "acl",
+        "rbac",
     }
 )
+NOT_AUTH = frozenset({"author", "authors", "authored", "authorship", "authoring"})
 CURRENT_WHAT = frozenset(
     {"user", "account", "member", "principal", "actor", "identity", "superuser", "admin", "org"}
 )
@@ -86,8 +92,8 @@ def auth_named(qualname: str) -> bool:
     tokens = name_tokens(qualname.rpartition(".")[2])
     if "form" in tokens:  # OAuth2PasswordRequestForm: the login form, not a guard
         return False
-    if any(t in AUTH_TOKENS for t in tokens):
-        return True
+    if any(t in AUTH_TOKENS or (t.startswith("auth") and t not in NOT_AUTH) for t in tokens):
+        return True  # auth, authn, authz, authenticator, authorize... (not author, authored)
     return "current" in tokens and any(t in CURRENT_WHAT for t in tokens)
 
 
@@ -110,6 +116,22 @@ class Route:
     def method(self) -> str:
         return self.methods[0] if self.methods else "GET"
 
+    def to_dict(self) -> dict:
+        """A JSON-ready row for a route inventory."""
+        return {
+            "methods": list(self.methods),
+            "path": self.path,
+            "handler": self.handler,
+            "file": self.file,
+            "line": self.line,
+            "auth": self.auth,
+            "response_model": self.response_model,
+            "returns": self.returns,
+            "router": self.router,
+            "mounted": self.mounted,
+            "dependencies": list(self.dependencies),
+        }
+
     @property
     def has_schema(self) -> bool:
         """A `response_model` or a return annotation filters what is sent back."""
@@ -117,10 +139,11 @@ class Route:
 
 
 def fastapi_facts(project: Project) -> Iterator[tuple[str, str, FastAPIFacts]]:
-    """(module, path, facts) of every module with FastAPI facts."""
+    """(module, path, facts) of every non-test module with FastAPI facts (tests mount routers
+    into throwaway apps: their `include_router` calls say nothing about the real app)."""
     for module, facts in project.modules.items():
         found = getattr(facts, "fastapi", None)
-        if found:
+        if found and not facts.is_test:
             yield module, facts.path, found
 
 
@@ -234,6 +257,8 @@ class RouteTable:
         last = resolved.rpartition(".")[2]
         if last in SECURITY_SCHEMES or auth_named(resolved):
             return True
+        if resolved.startswith(("fastapi.", "starlette.")):
+            return False  # the framework's own helpers (forms, requests) guard nothing
         callee = project.assigned_call(resolved)  # `scheme = OAuth2PasswordBearer(...)`
         klass = callee or resolved
         if project.class_facts(klass) is not None:

@@ -347,6 +347,9 @@ class Inference:
 
     def _call_type(self, node: ast.Call, function: FunctionNode | None, depth: int) -> str | None:
         func = node.func
+        made = _instance_call(self, func, function, depth)
+        if made is not None:  # `async with db() as session`, `db` a project session factory
+            return made
         if isinstance(func, ast.Attribute):
             owner = self.type_of(func.value, function, depth + 1)
             if owner is not None and (known := self._member(METHOD_RETURNS, owner, func.attr)):
@@ -403,3 +406,15 @@ def _dependency_type(ctx: FileContext, function: FunctionNode, name: str) -> str
 
         return session_type(ctx.project, target, "depends")
     return None
+
+
+def _instance_call(
+    inference: Inference, func: ast.AST, function: FunctionNode | None, depth: int
+) -> str | None:
+    from backend_expert.sqlalchemy_sessions import _callable_classes, called_instance_session
+
+    project = inference.ctx.project
+    if not isinstance(func, (ast.Name, ast.Attribute)) or not _callable_classes(project):
+        return None
+    kind = inference.type_of(func, function, depth + 1)
+    return called_instance_session(project, kind) if kind else None

@@ -13,6 +13,7 @@ from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 
 from backend_expert.index import Project
+from backend_expert.infer import unwrap_annotation
 
 if TYPE_CHECKING:
     from backend_expert.check import FileContext
@@ -117,16 +118,83 @@ def model_of(node: ast.AST, ctx: FileContext, _depth: int = 0) -> tuple[str, boo
             ):
                 return klass, True
             return None
+    if isinstance(node, ast.Name) and (element := _comprehension_element(node, ctx, _depth)):
+        return element
     if isinstance(node, ast.Name) and (function := ctx.enclosing_function()) is not None:
         values = ctx.scope(function).values(node.id)
         if values:
-            found = {model_of(v, ctx, _depth + 1) for v in values}
+            found = {
+                _element(v.iter, ctx, _depth)
+                if isinstance(v, (ast.For, ast.AsyncFor))
+                and isinstance(v.target, ast.Name)
+                and v.target.id == node.id
+                else model_of(v, ctx, _depth + 1)
+                for v in values
+            }
             if len(found) == 1:
                 return found.pop()
             return None
     kind = ctx.type_of(node)
     if kind and is_model(project, kind):
         return project.resolve(kind), True
+    return None
+
+
+COLLECTIONS = frozenset(
+    {
+        "builtins.list",
+        "builtins.set",
+        "builtins.tuple",
+        "builtins.frozenset",
+        "typing.List",
+        "typing.Set",
+        "typing.Sequence",
+        "typing.Iterable",
+        "typing.Iterator",
+        "collections.abc.Sequence",
+        "collections.abc.Iterable",
+    }
+)
+
+
+COLLECTION_NAMES = frozenset(name.rpartition(".")[2] for name in COLLECTIONS)
+
+
+def _element(iterable: ast.AST, ctx: FileContext, depth: int) -> tuple[str, bool] | None:
+    """The model of the items of `iterable`: a parameter annotated `list[Model]`, or a call of
+    a project function returning `list[Model]`."""
+    project = ctx.project
+    if isinstance(iterable, ast.Call):
+        name = ctx.qualname(iterable.func)
+        facts = project.function_facts(name) if name else None
+        head = (facts.returns or "").rpartition(".")[2] if facts else ""
+        if facts and head in COLLECTION_NAMES and is_model(project, facts.returns_arg):
+            return project.resolve(facts.returns_arg), True  # type: ignore[arg-type]
+        return None
+    function = ctx.enclosing_function()
+    if not isinstance(iterable, ast.Name) or function is None:
+        return None
+    param = ctx.scope(function).params.get(iterable.id)
+    annotation = unwrap_annotation(param.annotation) if param is not None else None
+    if not isinstance(annotation, ast.Subscript):
+        return None
+    if ctx.qualname(annotation.value) not in COLLECTIONS:
+        return None
+    inner = (
+        annotation.slice.elts[0] if isinstance(annotation.slice, ast.Tuple) else annotation.slice
+    )
+    name = ctx.qualname(unwrap_annotation(inner) or inner)
+    return (project.resolve(name), True) if name and is_model(project, name) else None
+
+
+def _comprehension_element(node: ast.Name, ctx: FileContext, depth: int) -> tuple[str, bool] | None:
+    for ancestor in reversed(ctx.ancestors):
+        if isinstance(ancestor, (ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp)):
+            for generator in ancestor.generators:
+                if isinstance(generator.target, ast.Name) and generator.target.id == node.id:
+                    return _element(generator.iter, ctx, depth)
+        elif isinstance(ancestor, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+            return None
     return None
 
 
@@ -214,7 +282,7 @@ def _pin_in(folder: Path) -> bool | None:
             if below is not None:
                 found = found or below
         for match in FASTAPI.finditer(text):  # FastAPI before 0.100 requires Pydantic 1
-            if _below(match.group(1), ("0.100", "0.110", "1.0")):
+            if _below(match.group(1), "0.100"):
                 found = True
     return found
 
@@ -224,15 +292,41 @@ def _dependency_file(name: str) -> bool:
 
 
 def _below_two(spec: str) -> bool | None:
-    return _below(spec, ("2.0", "2.5", "2.11", "3.0"))
+    return _below(spec, "2")
 
 
-def _below(spec: str, probes: tuple[str, ...]) -> bool | None:
-    """True when the specifier admits none of the probe versions (None: unreadable)."""
+def _below(spec: str, limit: str) -> bool | None:
+    """True when the specifier holds the library below `limit` (`==1.10.7`, `<2`, `~=1.10`);
+    None when it cannot be read."""
     from packaging.specifiers import InvalidSpecifier, SpecifierSet
+    from packaging.version import InvalidVersion, Version
 
     try:
         specifiers = SpecifierSet(spec.strip().replace(" ", ""))
-    except InvalidSpecifier:
+        ceiling = Version(limit)
+        for item in specifiers:
+            version = Version(item.version.rstrip(".*"))
+            if item.operator in ("==", "===", "~=", "<=") and version < ceiling:
+                return True
+            if item.operator == "<" and version <= ceiling:
+                return True
+    except (InvalidSpecifier, InvalidVersion):
         return None
-    return not any(specifiers.contains(v, prereleases=True) for v in probes)
+    return False
+
+
+VERSION_WORDS = re.compile(r"version|pydantic|v1|v2|hasattr|model_dump|model_validate", re.I)
+COMPAT_ERRORS = frozenset({"builtins.AttributeError", "builtins.ImportError", "builtins.TypeError"})
+
+
+def in_compat_branch(ctx: FileContext) -> bool:
+    """True inside code written for both Pydantic versions: a branch on the version (or on
+    `hasattr(x, "model_dump")`), or a handler of the AttributeError the v2 name raises on v1."""
+    for node in reversed(ctx.ancestors):
+        if isinstance(node, (ast.If, ast.IfExp)) and VERSION_WORDS.search(ast.unparse(node.test)):
+            return True
+        if isinstance(node, ast.ExceptHandler) and node.type is not None:
+            types = node.type.elts if isinstance(node.type, ast.Tuple) else [node.type]
+            if any(ctx.qualname(t) in COMPAT_ERRORS for t in types):
+                return True
+    return False

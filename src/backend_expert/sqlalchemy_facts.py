@@ -55,28 +55,32 @@ class SqlaFacts:
         return bool(self.declared or self.factories or self.sessions)
 
 
-def _uses_sqlalchemy(imported: set[str]) -> bool:
-    return any(name.partition(".")[0] in LIBRARIES for name in imported)
-
-
 def collect_sqlalchemy_facts(
     tree: ast.Module, collector: _FactCollector, text: str | None
 ) -> SqlaFacts | None:
     """The SQLAlchemy facts of one module, or None (cheap when the module has none)."""
-    imports = _uses_sqlalchemy(collector.imported)
-    if text is not None and not imports and "ession" not in text:
+    imports = sessions_named = False
+    for alias, target in collector.facts_imports.items():
+        if target.startswith(LIBRARIES):
+            imports = True
+            break
+        sessions_named = sessions_named or "ession" in alias
+    # A module that does not import SQLAlchemy may still hand out sessions it imports
+    # (`from app.db import SessionLocal`). Names only: scanning every text costs more.
+    if not imports and not sessions_named:
         return None
+    want_declared = imports and (text is None or "declared_attr" in text)
     declared: list[tuple[str, str, MemberFacts]] = []
     factories: list[tuple[str, str]] = []
     sessions: list[tuple[str, str, str]] = []
-    want_declared = text is None or "declared_attr" in text
-    want_sessions = text is None or "ession" in text
     for stmt in tree.body:
-        if isinstance(stmt, ast.ClassDef) and want_declared and imports:
-            declared.extend(_declared(stmt, collector))
+        if isinstance(stmt, ast.ClassDef):
+            if want_declared:
+                declared.extend(_declared(stmt, collector))
+            sessions.extend(_callable_factory(stmt, collector))
         elif isinstance(stmt, (ast.Assign, ast.AnnAssign)) and imports:
             factories.extend(_factory(stmt, collector))
-        elif isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)) and want_sessions:
+        elif isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
             found = _session_source(stmt, collector, {name for name, _ in factories})
             if found is not None:
                 sessions.append((stmt.name, *found))
@@ -189,3 +193,24 @@ def _session_source(
     ):
         return None
     return how, callee
+
+
+SESSION_CLASS_NAMES = frozenset({"Session", "AsyncSession"})
+
+
+def _callable_factory(node: ast.ClassDef, collector: _FactCollector) -> list[tuple[str, str, str]]:
+    """`def __call__(self) -> AbstractAsyncContextManager[AsyncSession]`: instances of the class
+    are session factories (`async with db() as session`)."""
+    for stmt in node.body:
+        if (
+            isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef))
+            and stmt.name == "__call__"
+            and stmt.returns is not None
+        ):
+            for inner in ast.walk(stmt.returns):
+                if isinstance(inner, (ast.Name, ast.Attribute)):
+                    name = inner.id if isinstance(inner, ast.Name) else inner.attr
+                    qualified = collector.qualify(inner)
+                    if name in SESSION_CLASS_NAMES and qualified:
+                        return [(f"{node.name}.__call__", "context", qualified)]
+    return []

@@ -109,6 +109,7 @@ class Model:
     name: str
     module: str
     flavour: str  # "declarative", "flask", "sqlmodel"
+    base: str = ""  # the declarative base (its registry resolves string targets)
     abstract: bool = False
     columns: dict[str, Column] = field(default_factory=dict)  # inherited ones included
     relationships: dict[str, Relationship] = field(default_factory=dict)
@@ -158,12 +159,14 @@ class SqlaModels:
                 for klass, attr, member in facts.sqlalchemy.declared:
                     declared.setdefault(f"{facts.module}.{klass}", {})[attr] = member
         self._declared = declared
+        self._base_of: dict[str, str] = {}
         for facts in project.modules.values():
             for name, klass in facts.classes.items():
                 qualname = f"{facts.module}.{name}"
                 flavour = self._flavour(qualname, klass)
                 if flavour is not None:
                     model = Model(qualname, name, facts.module, flavour)
+                    model.base = self._base_of.get(qualname, "")
                     model.abstract = (
                         klass.members.get("__abstract__", MemberFacts()).value == "True"
                     )
@@ -215,8 +218,10 @@ class SqlaModels:
         for ancestor in self.project.ancestors(qualname):
             kind = self.base_kind(ancestor)
             if kind == "sqlmodel":
+                self._base_of[qualname] = ancestor
                 return "sqlmodel" if ("table", "True") in klass.keywords else None
             if kind in ("declarative", "flask"):
+                self._base_of[qualname] = ancestor
                 return kind
         return None
 
@@ -257,7 +262,7 @@ class SqlaModels:
             for name, member in members.items():
                 if name.startswith("__"):
                     continue
-                item = self._member(name, member, owner, module, model.flavour)
+                item = self._member(name, member, owner, module, model)
                 if isinstance(item, Relationship):
                     model.relationships[name] = item
                     model.columns.pop(name, None)
@@ -268,8 +273,9 @@ class SqlaModels:
                     model.uses_mapped = True
 
     def _member(
-        self, name: str, member: MemberFacts, owner: str, module: ModuleFacts, flavour: str
+        self, name: str, member: MemberFacts, owner: str, module: ModuleFacts, model: Model
     ) -> Column | Relationship | None:
+        flavour = model.flavour
         prefix = f"{module.module}."
         if member.annotation and member.annotation.startswith(prefix):
             rest = member.annotation[len(prefix) :]
@@ -279,7 +285,8 @@ class SqlaModels:
         inner = _mapped_inner(member.annotation) if head else None
         called = _last(member.callee)
         if called in RELATIONSHIP_CALLS:
-            return self._relationship(name, member, owner, module, inner or member.annotation)
+            hint = inner or member.annotation
+            return self._relationship(name, member, owner, module, hint, model.base)
         if (
             head
             or called in COLUMN_CALLS
@@ -293,7 +300,13 @@ class SqlaModels:
         return None
 
     def _relationship(
-        self, name: str, member: MemberFacts, owner: str, module: ModuleFacts, hint: object
+        self,
+        name: str,
+        member: MemberFacts,
+        owner: str,
+        module: ModuleFacts,
+        hint: object,
+        base: str = "",
     ) -> Relationship:
         annotation = hint if isinstance(hint, ast.expr) else _parse(hint)  # type: ignore[arg-type]
         written, uselist = _annotation_target(annotation)
@@ -317,7 +330,7 @@ class SqlaModels:
         return Relationship(
             name=name,
             owner=owner,
-            target=self._target(written, module, owner),
+            target=self._target(written, module, owner, base),
             target_name=written,
             lazy=lazy,
             back_populates=_string(member.keyword("back_populates")),
@@ -326,7 +339,9 @@ class SqlaModels:
             viewonly=_literal(member.keyword("viewonly")) is True,
         )
 
-    def _target(self, written: str | None, module: ModuleFacts, owner: str) -> str | None:
+    def _target(
+        self, written: str | None, module: ModuleFacts, owner: str, base: str = ""
+    ) -> str | None:
         """The model class a relationship points at, or None when unsure."""
         if not written:
             return None
@@ -344,6 +359,8 @@ class SqlaModels:
         if "." in written and (found := self.model(written)) is not None:
             return found.qualname
         candidates = self.by_name.get(_last(written), [])
+        if len(candidates) > 1 and base:  # the base's registry resolves names
+            candidates = [c for c in candidates if self.models[c].base == base]
         if len(candidates) == 1:
             return candidates[0]
         same = [c for c in candidates if c.rpartition(".")[0] == owner.rpartition(".")[0]]

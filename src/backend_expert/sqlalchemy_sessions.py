@@ -105,3 +105,29 @@ def session_flavour(project: Project, qualname: str | None) -> str | None:
 
 def _last(name: str | None) -> str:
     return (name or "").rpartition(".")[2]
+
+
+def called_instance_session(project: Project, class_qualname: str) -> str | None:
+    """Calling an instance of the project class gives (a context manager of) a session."""
+    if class_qualname not in _callable_classes(project):
+        return None
+    module, _, name = class_qualname.rpartition(".")
+    facts = project.modules[module].sqlalchemy
+    for function, _how, callee in facts.sessions if facts is not None else ():
+        if function == f"{name}.__call__":
+            return session_class(project, callee)
+    return None
+
+
+def _callable_classes(project: Project) -> frozenset[str]:
+    found = project.__dict__.get("_sqlalchemy_callable_factories")
+    if found is None:
+        found = frozenset(
+            f"{facts.module}.{function.rpartition('.')[0]}"
+            for facts in project.modules.values()
+            if facts.sqlalchemy is not None
+            for function, _how, _callee in facts.sqlalchemy.sessions
+            if function.endswith(".__call__")
+        )
+        project.__dict__["_sqlalchemy_callable_factories"] = found
+    return found

@@ -206,7 +206,7 @@ def root(user=Depends(lambda: None)):
         edits = []
         if local is None:
             local = "Annotated"
-            edit = add_import(ctx, "typing", "Annotated")
+            edit = add_import(ctx, _annotated_module(ctx), "Annotated")
             if edit is not None:
                 edits.append(edit)
         text = f"{local}[{text_of(ctx, arg.annotation)}, {call}]"
@@ -214,3 +214,11 @@ def root(user=Depends(lambda: None)):
             text += f" = {text_of(ctx, value)}"
         edits.append(span(ctx, arg.annotation, text, end=default))
         return Fix("Move the marker into `Annotated[...]`", tuple(edits), Applicability.UNSAFE)
+
+
+def _annotated_module(ctx: FileContext) -> str:
+    """`typing` (Python 3.9+), or `typing_extensions` when the project still supports 3.8."""
+    spec = (ctx.project.requires_python or "").replace(" ", "")
+    old = ("3.6", "3.7", "3.8")
+    supports_old = any(f">={v}" in spec or f"~={v}" in spec or f"=={v}" in spec for v in old)
+    return "typing_extensions" if supports_old else "typing"

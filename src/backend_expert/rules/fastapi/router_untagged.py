@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 from backend_expert.fastapi_routes import route_table
@@ -19,6 +20,15 @@ router = APIRouter(prefix="/users", tags=["users"])
 def list_users() -> list:
     return []
 """
+
+
+# Operational endpoints (probes, version, metrics) are not an API area that needs a tag.
+OPS_WORDS = re.compile(r"health|ready|live|ping|version|metrics|status|robots|favicon", re.I)
+
+
+def _ops(path: str | None) -> bool:
+    last = (path or "").rstrip("/").rpartition("/")[2]
+    return bool(last) and bool(OPS_WORDS.search(last))
 
 
 class RouterUntagged(Rule):
@@ -134,7 +144,7 @@ app.include_router(router)
             routes.setdefault(project.resolve(fact.owner), []).append(fact)
         for name, (path, obj) in sorted(routers.items()):
             own = routes.get(name, [])
-            if obj.prefix or obj.tags or not own or all(r.tags for r in own):
+            if obj.prefix or obj.tags or not own or all(r.tags or _ops(r.path) for r in own):
                 continue
             includes = table.includes_of(name)
             if not includes or any(i.prefix or i.tags for i in includes):

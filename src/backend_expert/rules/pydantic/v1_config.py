@@ -7,7 +7,7 @@ import ast
 from backend_expert.check import FileContext
 from backend_expert.edits import add_import, indentation, span, text_of
 from backend_expert.findings import Applicability, Fix, Severity
-from backend_expert.pydantic_models import class_kind, v1_pinned
+from backend_expert.pydantic_models import class_kind, in_compat_branch, v1_pinned
 from backend_expert.rules.base import Example, Explanation, Rule, visit
 
 RENAMED = {
@@ -212,6 +212,8 @@ class UserOut(BaseModel):
             (s for s in node.body if isinstance(s, ast.ClassDef) and s.name == "Config"), None
         )
         if config is None:
+            return
+        if in_compat_branch(ctx):
             return
         kind = class_kind(node, ctx)
         if kind is None:

@@ -7,7 +7,7 @@ import ast
 from backend_expert.check import FileContext
 from backend_expert.edits import span, text_of
 from backend_expert.findings import Applicability, Edit, Fix, Severity
-from backend_expert.pydantic_models import defines, model_of, v1_pinned
+from backend_expert.pydantic_models import defines, in_compat_branch, model_of, v1_pinned
 from backend_expert.rules.base import Example, Explanation, Rule, visit
 
 # v1 name -> (v2 name, called on the class (True) or an instance (False), keywords kept as is)
@@ -124,6 +124,26 @@ def to_payload(user: UserOut, row) -> dict:
 """,
             },
         ),
+        Example(
+            title="items of a list of models: a parameter and a project function's result",
+            code="""\
+from pydantic import BaseModel
+
+
+class Row(BaseModel):
+    id: int
+
+
+def fetch_rows() -> list[Row]:
+    return []
+
+
+def export(rows: list[Row]) -> list:
+    for row in rows:
+        print(row.json())  # flagged
+    return [r.dict() for r in fetch_rows()]  # flagged
+""",
+        ),
     )
     clean = (
         Example(
@@ -159,6 +179,33 @@ def dump(item: Legacy) -> dict:
 """,
         ),
         Example(
+            title="near miss: code written for both Pydantic versions",
+            code="""\
+import pydantic
+from pydantic import BaseModel
+
+PYDANTIC_V2 = pydantic.VERSION.startswith("2")
+
+
+class Item(BaseModel):
+    name: str
+
+
+def dump(item: Item) -> dict:
+    if PYDANTIC_V2:
+        return item.model_dump()
+    else:
+        return item.dict()
+
+
+def load(data: dict) -> Item:
+    try:
+        return Item.model_validate(data)
+    except AttributeError:
+        return Item.parse_obj(data)
+""",
+        ),
+        Example(
             title="near miss: the project pins pydantic 1",
             code="""\
 from pydantic import BaseModel
@@ -183,6 +230,8 @@ def dump(item: Item) -> dict:
         new, on_class = RENAMES[func.attr]
         found = model_of(func.value, ctx)
         if found is None or found[1] == on_class:
+            return
+        if in_compat_branch(ctx):
             return
         klass = found[0]
         if defines(ctx.project, klass, func.attr):

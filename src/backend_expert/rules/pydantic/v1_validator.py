@@ -8,7 +8,7 @@ import ast
 from backend_expert.check import FileContext
 from backend_expert.edits import add_import, indentation, span, text_of
 from backend_expert.findings import Applicability, Fix, Severity
-from backend_expert.pydantic_models import v1_pinned
+from backend_expert.pydantic_models import in_compat_branch, v1_pinned
 from backend_expert.rules.base import Example, Explanation, Rule, visit
 
 DECORATORS = {
@@ -180,6 +180,8 @@ class Signup(BaseModel):
             kind = DECORATORS.get(ctx.qualname(target) or "")
             if kind is None:
                 continue
+            if in_compat_branch(ctx):
+                return
             if v1_pinned(ctx):
                 return
             new = "field_validator" if kind == "validator" else "model_validator"

@@ -60,6 +60,7 @@ class AsyncLazyLoad(Rule):
     code = "BEX304"
     slug = "sqlalchemy-async-lazy-load"
     pack = "sqlalchemy"
+    skip_tests = True
     severity = Severity.ERROR
     category = "correctness"
     frameworks = ("sqlalchemy", "sqlmodel")
@@ -146,6 +147,43 @@ async def feed(session: AsyncSession):
         print(len(post.author.posts))
     first = await session.scalar(select(Post).limit(1))
     return first.author  # flagged
+""",
+            },
+        ),
+        Example(
+            title="a session from a project's session-factory class, in a worker method",
+            files={
+                "app/__init__.py": "",
+                "app/models.py": MODELS,
+                "app/db.py": """\
+from contextlib import AbstractAsyncContextManager
+from typing import Callable
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+
+class DbSessionFactory:
+    def __init__(self, db: Callable[[], AbstractAsyncContextManager[AsyncSession]]) -> None:
+        self._db = db
+
+    def __call__(self) -> AbstractAsyncContextManager[AsyncSession]:
+        return self._db()
+""",
+                "app/worker.py": """\
+from sqlalchemy import select
+
+from app.db import DbSessionFactory
+from app.models import User
+
+
+class Mailer:
+    def __init__(self, db: DbSessionFactory) -> None:
+        self._db = db
+
+    async def digest(self) -> int:
+        async with self._db() as session:
+            users = await session.scalars(select(User).where(User.id > 0))
+            return sum(len(user.posts) for user in users)  # flagged
 """,
             },
         ),

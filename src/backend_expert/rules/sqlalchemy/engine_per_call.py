@@ -5,7 +5,7 @@ from __future__ import annotations
 import ast
 
 from backend_expert.check import FileContext
-from backend_expert.findings import Confidence, Severity
+from backend_expert.findings import Severity
 from backend_expert.rules.base import Example, Explanation, Rule, visit
 from backend_expert.rules.sqlalchemy._orm import last, skipped_path
 from backend_expert.web import fastapi_route
@@ -30,12 +30,6 @@ PER_CALL_DECORATORS = frozenset(
     {"get", "post", "put", "patch", "delete", "route", "api_route", "task", "shared_task",
      "websocket", "actor"}
 )  # fmt: skip
-ONCE_NAMES = ("main", "lifespan", "setup", "set_up", "init", "configure", "bootstrap",
-              "startup", "on_startup", "shutdown", "run", "cli", "upgrade", "downgrade",
-              "migrate", "create_app")  # fmt: skip
-FACTORY_PREFIXES = ("create", "make", "build", "get_engine", "new_engine", "engine", "init",
-                    "setup", "_create", "_make", "_build", "_get_engine", "_init", "_setup",
-                    "connect", "_connect", "run_migrations", "configure", "_configure")  # fmt: skip
 
 
 def _decorator_names(function: ast.FunctionDef | ast.AsyncFunctionDef) -> set[str]:
@@ -50,7 +44,7 @@ def _decorator_names(function: ast.FunctionDef | ast.AsyncFunctionDef) -> set[st
 
 
 def _kept(call: ast.Call, function: ast.AST, ctx: FileContext) -> bool:
-    """The engine outlives the call: returned, yielded, stored, made global, or disposed."""
+    """The engine outlives the call: returned, yielded, stored, or made global."""
     parent = ctx.parent()
     if isinstance(parent, (ast.Return, ast.Yield, ast.YieldFrom)):
         return True
@@ -77,14 +71,6 @@ def _kept(call: ast.Call, function: ast.AST, ctx: FileContext) -> bool:
         )
         if stored and mentions(node.value):  # type: ignore[union-attr]
             return True
-        if (
-            isinstance(node, ast.Call)
-            and isinstance(node.func, ast.Attribute)
-            and node.func.attr == "dispose"
-            and isinstance(node.func.value, ast.Name)
-            and node.func.value.id in names
-        ):
-            return True
     return False
 
 
@@ -103,13 +89,13 @@ class EnginePerCall(Rule):
     )
     explanation = Explanation(
         what=(
-            "Flags `create_engine(...)` / `create_async_engine(...)` inside a route handler, "
-            "a task, or any function that neither hands the engine on (returns, yields, "
-            "stores it on an object, in a container or a global) nor disposes of it. Module "
-            "level, lifespan and startup functions, `@lru_cache`/`@cache` factories, context "
-            "managers, functions named like factories or one-shot entry points (`create_*`, "
-            "`make_*`, `get_engine`, `main`, `run_migrations_*`), tests and migrations are not "
-            "reported."
+            "Flags `create_engine(...)` / `create_async_engine(...)` inside a function that runs "
+            "per request or per job: a FastAPI/Flask route handler, a function the module uses "
+            "as a FastAPI dependency (`Depends(get_engine)`), a Celery/Dramatiq task; unless "
+            "the engine is kept (returned, yielded, stored on an object, in a container or a "
+            "global). Module level, lifespan and startup code, `@lru_cache`/`@cache` factories, "
+            "context managers, tests and migrations are not reported, and neither are plain "
+            "functions, since bex cannot tell how often they run."
         ),
         why=(
             "An engine owns a connection pool. Making one per call throws the pool away every "
@@ -130,9 +116,9 @@ class EnginePerCall(Rule):
     )
     fire = (
         Example(
-            title="an engine per request, and a helper that builds one for a single query",
+            title="an engine per request, and one per dependency call",
             code="""\
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from sqlalchemy import create_engine, text
 from sqlalchemy.orm import Session
 
@@ -147,9 +133,14 @@ def health(url: str = "sqlite://") -> dict:
     return {"ok": True}
 
 
-def count_users(url: str) -> int:
-    with Session(create_engine(url)) as session:  # flagged
-        return session.execute(text("select count(*) from users")).scalar_one()
+def get_session():
+    with Session(create_engine("sqlite://")) as session:  # flagged
+        yield session
+
+
+@app.get("/users/count")
+def count_users(session: Session = Depends(get_session)) -> int:
+    return session.execute(text("select count(*) from users")).scalar_one()
 """,
         ),
     )
@@ -190,7 +181,7 @@ class Database:
 
 
 def check(url: str) -> None:
-    probe = create_engine(url)
+    probe = create_engine(url)  # a helper: how often it runs is not known
     probe.connect().close()
     probe.dispose()
 """,
@@ -215,34 +206,34 @@ def check(url: str) -> None:
         if (ctx.qualname(func) or "") not in ENGINE_FACTORIES or skipped_path(ctx):
             return
         decorators = _decorator_names(function)
-        per_call = fastapi_route(function, ctx) is not None or bool(
-            decorators & PER_CALL_DECORATORS
-        )
-        if not per_call:
-            lowered = function.name.lower()
-            if decorators & ONCE_DECORATORS or lowered in ONCE_NAMES:
-                return
-            if lowered.startswith(FACTORY_PREFIXES) or lowered.startswith(("__", "test")):
-                return
-            if _kept(node, function, ctx) or ctx.path.rpartition("/")[2] in (
-                "env.py",
-                "conftest.py",
-            ):
-                return
-        elif _kept(node, function, ctx) and not _disposed_only(node, ctx):
+        route = fastapi_route(function, ctx) is not None or bool(decorators & PER_CALL_DECORATORS)
+        if not route and function.name not in _dependencies(ctx):
+            return  # how often a plain function runs is not known: not reported
+        if decorators & ONCE_DECORATORS or _kept(node, function, ctx):
             return
         kind = last(ctx.qualname(func))
-        where = "a route handler" if per_call else f"`{function.name}()`"
+        where = "a route handler" if route else f"the dependency `{function.name}()`"
         ctx.report(
             node,
             f"`{kind}()` inside {where} builds a new engine and connection pool on every "
             "call; create it once (module level, lifespan, or an `@lru_cache` factory) and "
             "share it",
-            confidence=Confidence.HIGH if per_call else Confidence.MEDIUM,
         )
 
 
-def _disposed_only(node: ast.Call, ctx: FileContext) -> bool:
-    """In a route, disposing the engine at the end does not make it less per-request."""
-    parent = ctx.parent()
-    return isinstance(parent, ast.Assign) and all(isinstance(t, ast.Name) for t in parent.targets)
+def _dependencies(ctx: FileContext) -> frozenset[str]:
+    """Names of this module's functions used as `Depends(name)` (they run per request)."""
+    cache = ctx.__dict__.setdefault("_bex306", {})
+    if "names" not in cache:
+        found = set()
+        tree = ctx.source.tree
+        for node in ast.walk(tree) if tree is not None and "Depends" in ctx.source.text else ():
+            if (
+                isinstance(node, ast.Call)
+                and node.args
+                and isinstance(node.args[0], ast.Name)
+                and (ctx.qualname(node.func) or "").endswith(".Depends")
+            ):
+                found.add(node.args[0].id)
+        cache["names"] = frozenset(found)
+    return cache["names"]
