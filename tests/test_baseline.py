@@ -67,7 +67,7 @@ def test_file_is_versioned_sorted_and_diff_friendly(legacy):
 def test_line_shifts_and_edits_elsewhere_keep_findings_baselined(legacy):
     bex("baseline", str(legacy), "--no-cache")
     shifted = '"""Service."""\nimport os\n\n\n' + ON_EVENT.replace(
-        "    pass\n", "    os.getcwd()\n"
+        "    pass\n", "    _ = os.getcwd()\n"
     )
     (legacy / "svc/main.py").write_text(shifted)
     assert check(legacy).exit_code == 0

@@ -5,6 +5,7 @@ and fixes that leave valid code reading as intended."""
 from __future__ import annotations
 
 import ast
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -148,3 +149,100 @@ def test_pytest_configuration_is_read_from_every_file_pytest_reads(write_project
         ]
         assert bool(found) is fires, file
         (root / file).unlink()
+
+
+def test_a_changed_pytest_configuration_invalidates_cached_findings(write_project, tmp_path):
+    from backend_expert.engine import run as run_project
+
+    root = write_project({"tests/test_a.py": "async def test_x():\n    assert True\n"})
+    config = Config(root=root, layers=[Selection(select=("BEX902",))])
+    cache = tmp_path / "cache"
+    first = run_project([root], config, cache_dir=cache)
+    assert [f.code for f in first.findings] == ["BEX902"]
+    (root / "pytest.ini").write_text("[pytest]\nasyncio_mode = auto\n")
+    second = run_project([root], config, cache_dir=cache)
+    assert second.findings == []
+
+
+@pytest.mark.parametrize("code", ["BEX604", "BEX803", "BEX901", "BEX902"])
+def test_the_fix_of_the_first_example_gives_its_fixed_code(code):
+    from conftest import check_example
+
+    from backend_expert.findings import Fix
+    from backend_expert.rules import rule_by_id
+
+    rule = rule_by_id(code)
+    example = rule.fire[0]
+    ((_, text),) = example.sources().items()
+    findings = [f for f in check_example(rule, example).findings if f.code == code]
+    assert findings and all(f.fix is not None for f in findings)
+    edits = tuple(edit for f in findings for edit in f.fix.edits)
+    after = _apply(text, dataclasses.replace(findings[0], fix=Fix("all", edits)))
+    assert after.replace("  # flagged", "") == example.fixed
+
+
+def test_routes_of_a_module_level_app_and_a_registration_helper():
+    from backend_expert.engine import run_sources
+
+    sources = {
+        "shop/__init__.py": "",
+        "shop/app.py": """\
+from flask import Flask, request
+from flask_jwt_extended import jwt_required
+
+app = Flask(__name__)
+
+
+@app.route("/orders", methods=["GET", "POST"])
+@jwt_required()
+def orders():
+    return {}
+
+
+@app.delete("/orders/<int:order_id>")
+def delete_order(order_id):
+    return {}
+""",
+        "shop/admin.py": """\
+from flask import Blueprint
+from flask.views import MethodView
+
+from shop.helpers import register_view
+
+admin = Blueprint("admin", __name__)
+
+
+@admin.before_request
+def require_admin_login():
+    ...
+
+
+class Users(MethodView):
+    def get(self):
+        return []
+
+    def post(self):
+        return {}
+
+
+register_view(admin, routes=["/users", "/people"], view_func=Users.as_view("users"))
+""",
+        "shop/helpers.py": """\
+def register_view(bp, routes, view_func):
+    for route in routes:
+        bp.add_url_rule(route, view_func=view_func)
+""",
+    }
+    project = run_sources(sources).project
+    routes = {(r.rule, r.methods): r for r in flask_routes(project)}
+    assert set(routes) == {
+        ("/orders", ("GET", "POST")),
+        ("/orders/<int:order_id>", ("DELETE",)),
+        ("/users", ("GET", "POST")),
+        ("/people", ("GET", "POST")),
+    }
+    assert routes[("/orders", ("GET", "POST"))].auth == ("flask_jwt_extended.jwt_required",)
+    assert routes[("/orders/<int:order_id>", ("DELETE",))].owner == "shop.app.app"
+    assert routes[("/users", ("GET", "POST"))].owner_kind == "blueprint"
+    (admin,) = flask_blueprints(project)
+    assert admin.guards == ("shop.admin.require_admin_login",)

@@ -11,6 +11,7 @@ from backend_expert.dataflow import (
     Kind,
     confidence_for,
     origin_note,
+    route_framework,
     taint_of,
     tainted_argument,
 )
@@ -97,6 +98,11 @@ def test_confidence_follows_the_kind() -> None:
     assert confidence_for(unknown) == Confidence.LOW
     assert confidence_for(unknown, unknown=False) is None
     assert confidence_for(constant) is None
+
+
+def test_route_framework() -> None:
+    code = FLASK + ("@app.route('/')\ndef view():\n    sink(1)\ndef helper():\n    sink(2)\n")
+    assert [route_framework(ctx) for ctx, _ in _contexts(code)] == ["flask", None]
 
 
 def test_tainted_argument_names_the_sink() -> None:

@@ -145,6 +145,16 @@ def main() -> None:
     is_flag=True,
     help="Also list the findings silenced by comments or per-file-ignores, with their reasons.",
 )
+@click.option("--fix", is_flag=True, help="Apply the safe fixes, then report what remains.")
+@click.option(
+    "--unsafe-fixes",
+    is_flag=True,
+    help="Also apply (with --fix) or count (without) fixes that may change behaviour.",
+)
+@click.option(
+    "--diff", is_flag=True, help="Print the fixes as a unified diff instead of writing them."
+)
+@click.option("--fix-only", is_flag=True, help="Apply the fixes and report nothing else (exit 0).")
 def check(
     paths: tuple[Path, ...],
     select: tuple[str, ...],
@@ -159,10 +169,14 @@ def check(
     config_path: Path | None,
     jobs: int | None,
     quiet: bool,
-    baseline_path: Path | None,
-    no_baseline: bool,
-    show_suppressed: bool,
-    force_exclude: bool,
+    baseline_path: Path | None = None,
+    no_baseline: bool = False,
+    show_suppressed: bool = False,
+    force_exclude: bool = False,
+    fix: bool = False,
+    unsafe_fixes: bool = False,
+    diff: bool = False,
+    fix_only: bool = False,
 ) -> None:
     """Review PATHS (files or directories; default: the current directory)."""
     from backend_expert.discover import find_root
@@ -191,6 +205,21 @@ def check(
         if not targets:
             sys.exit(0)  # every file named is excluded: nothing to check
     result = run(targets, config, use_cache=not no_cache, cache_dir=cache_dir, jobs=jobs)
+    fixed = None
+    if fix or fix_only or diff:
+        from backend_expert.fix_cli import apply_fixes
+
+        fixed, result = apply_fixes(
+            result,
+            config,
+            unsafe=unsafe_fixes,
+            diff=diff,
+            fix_only=fix_only,
+            quiet=quiet,
+            rerun=lambda: run(
+                targets, config, use_cache=not no_cache, cache_dir=cache_dir, jobs=jobs
+            ),
+        )
     if not no_baseline:
         from backend_expert.baseline import apply, default_path
 
@@ -217,7 +246,7 @@ def check(
         if output_format == "text" and not quiet:
             from backend_expert.report.text import summary
 
-            click.echo(summary(result))
+            click.echo(summary(result, unsafe=unsafe_fixes, fixed=fixed))
     sys.exit(0 if exit_zero or not result.findings else 1)
 
 
@@ -465,3 +494,62 @@ def new(name, framework, use_async, database, orm, api_style, testing, directory
         raise ConfigError(str(error)) from None
     click.echo(f"created {target} ({choices.summary()})")
     click.echo(f"next: cd {target} && python3 -m venv .venv && .venv/bin/pip install -e '.[test]' && .venv/bin/python -m pytest -q")
+
+
+def _needs_extra(extra: str, error: ImportError, modules: tuple[str, ...]) -> ConfigError:
+    """A clear message when an optional dependency of a command is not installed."""
+    missing = (error.name or "").partition(".")[0]
+    if missing not in modules:
+        raise error
+    return ConfigError(
+        f"`bex {extra}` needs the optional `{missing}` package: "
+        f"pip install 'backend-expert[{extra}]'"
+    )
+
+
+@main.command()
+@click.option("--no-cache", is_flag=True, help="Build the project model without the cache.")
+def lsp(no_cache: bool) -> None:
+    """Run the language server (LSP over stdio) for editors."""
+    try:
+        from backend_expert.lsp import serve
+    except ImportError as error:
+        raise _needs_extra("lsp", error, ("pygls", "lsprotocol")) from None
+    serve(use_cache=not no_cache)
+
+
+@main.command("mcp")
+@click.option(
+    "--root",
+    type=click.Path(path_type=Path, file_okay=False, exists=True),
+    default=".",
+    show_default=True,
+    help="The project root: the only tree the tools may read or write.",
+)
+@click.option("--http", is_flag=True, help="Serve streamable HTTP on 127.0.0.1 instead of stdio.")
+@click.option("--port", type=click.IntRange(1, 65535), default=8765, show_default=True)
+def mcp_command(root: Path, http: bool, port: int) -> None:
+    """Run the MCP server (tools for coding agents) over stdio, or HTTP on loopback."""
+    try:
+        from backend_expert.mcp_server import serve
+    except ImportError as error:
+        raise _needs_extra("mcp", error, ("mcp", "pydantic")) from None
+    serve(root, http=http, port=port)
+
+
+@main.command()
+@click.option(
+    "--dir",
+    "directory",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=".",
+    show_default=True,
+    help="The project to write .claude/skills/bex-review/SKILL.md and .claude/agents/bex-reviewer.md in.",
+)
+@click.option("--force", is_flag=True, help="Replace the files if they exist.")
+def skill(directory: Path, force: bool) -> None:
+    """Write an agent skill and a reviewer agent that teach coding agents to use bex."""
+    from backend_expert.skill import write_skill
+
+    for path in write_skill(directory, main, force=force):
+        click.echo(f"wrote {path}")

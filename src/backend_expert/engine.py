@@ -360,8 +360,13 @@ def _run(
     result = RunResult(findings=[], warnings=list(found.warnings), files=len(checked), root=root)
     result._build_project = build
     digests = (entry.digest for entry in entries.values() if entry.digest)
+    from backend_expert.pytest_config import config_fingerprint  # pytest settings feed BEX902
+
     model_key = model_fingerprint(
-        digests, found.dependencies, found.requires_python, config.target_version
+        digests,
+        {**found.dependencies, " pytest-config": config_fingerprint(str(root))},
+        found.requires_python,
+        config.target_version,
     )
     to_check = []
     for rel, path in checked.items():
@@ -443,3 +448,20 @@ def run_sources(
     result.findings.extend(f for f in checker.check_project() if not per_file.ignored(f))
     result.findings = sorted(_filter_confidence(result.findings, config), key=lambda f: f.sort_key)
     return result
+
+
+def check_text(
+    rel: str, text: str, project: Project, config: Config, checker: Checker | None = None
+) -> list[Finding]:
+    """Check a new version of one file against an existing project model (fixes, editors).
+
+    The file's own facts are collected afresh; the rest of the project is as the model
+    knows it. Suppressions and the confidence floor apply as in a run.
+    """
+    source, problems = _parse(rel, text, "utf-8", config)
+    existing = project.by_path.get(rel)
+    module = existing.module if existing is not None else module_names([rel])[rel]
+    facts = _facts(source, module, config, problems)
+    checker = checker or Checker(config.enabled_rules(), project, config)
+    filtered = _check(source, facts, problems, checker, PerFileIgnores(config))
+    return sorted(_filter_confidence(filtered.kept, config), key=lambda f: f.sort_key)

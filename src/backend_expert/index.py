@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from backend_expert.arch_facts import ArchFacts
     from backend_expert.django_web import WebFacts
     from backend_expert.fastapi_facts import FastAPIFacts
-    from backend_expert.flask_web import FlaskFacts
+    from backend_expert.flask_facts import FlaskFacts
     from backend_expert.sqlalchemy_facts import SqlaFacts
 
 
@@ -101,7 +101,7 @@ class ModuleFacts:
     fastapi: FastAPIFacts | None = None
     # SQLAlchemy facts (declared_attr members, session factories, session dependencies).
     sqlalchemy: SqlaFacts | None = None
-    # Flask apps, blueprints and routes: flask_web.py.
+    # Flask apps, blueprints and routes: flask_facts.py (merged by flask_web.py).
     flask: FlaskFacts | None = None
 
     def digest(self) -> str:
@@ -341,7 +341,7 @@ def collect_facts(
     from backend_expert.sqlalchemy_facts import collect_sqlalchemy_facts
 
     facts.sqlalchemy = collect_sqlalchemy_facts(tree, collector, text)
-    from backend_expert.flask_web import collect_flask_facts
+    from backend_expert.flask_facts import collect_flask_facts
 
     facts.flask = collect_flask_facts(tree, rel_path, collector, text)
     return facts

@@ -56,6 +56,9 @@ def import_edit(ctx: FileContext, module: str, name: str | None = None) -> Edit 
     statement = f"from {module} import {name}\n" if name else f"import {module}\n"
     line = 1
     body = tree.body if tree is not None else []
+    for stmt in body:  # next to an import from the same module, when there is one
+        if isinstance(stmt, ast.ImportFrom) and stmt.module == module and not stmt.level and name:
+            return insert_before_line((stmt.end_lineno or stmt.lineno) + 1, statement)
     for index, stmt in enumerate(body):
         docstring = (
             index == 0 and isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant)

@@ -140,3 +140,18 @@ def collection_hooks(project: Project) -> set[str]:
                 found |= wanted & set(facts.functions)
         project.__dict__["_pytest_hooks"] = found
     return found
+
+
+def config_fingerprint(root: str) -> str:
+    """A hash of the pytest configuration files at the project root: cached findings of
+    test files must be recomputed when `asyncio_mode` or the plugins change."""
+    import hashlib
+
+    digest = hashlib.blake2b(digest_size=8)
+    for name in ("pytest.ini", "pyproject.toml", "tox.ini", "setup.cfg"):
+        try:
+            with open(os.path.join(root, name), "rb") as handle:
+                digest.update(name.encode() + handle.read())
+        except OSError:
+            continue
+    return digest.hexdigest()

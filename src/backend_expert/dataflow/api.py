@@ -5,8 +5,8 @@ functions, not the analysis classes:
 
 - `taint_of(expr, ctx)` -> `Source` (`.kind`, `.origin`, `.line`, `.describe()`),
 - `confidence_for(source)` -> the confidence a finding fed by it deserves (None: do not report),
-- `origin_note(source)` -> "from `request.args['q']` on line 12", for messages and
-  `Finding.source`.
+- `origin_note(source)` -> "from `request.args['q']` on line 12", for messages,
+- `route_framework(ctx)` -> "fastapi" / "flask" when the current function is a route.
 """
 
 from __future__ import annotations
@@ -39,6 +39,12 @@ def confidence_for(source: Source, *, unknown: bool = True) -> Confidence | None
     if source.kind == Kind.UNKNOWN and unknown:
         return Confidence.LOW
     return None
+
+
+def route_framework(ctx: FileContext, function: FunctionNode | None = None) -> str | None:
+    """ "fastapi" or "flask" when `function` (default: the current one) is an HTTP route."""
+    route = flow(ctx, function)._route_info()
+    return route[0] if route else None
 
 
 def origin_note(source: Source) -> str:

@@ -43,7 +43,7 @@ def _sink(slug: str, names: str, position: int = 0, keyword: str | None = None) 
 
 
 SINKS: tuple[Sink, ...] = (
-    _sink("code-injection", "builtins.eval builtins.exec builtins.compile", 0, "source"),
+    _sink("code-injection", "builtins.eval builtins.exec", 0, "source"),
     _sink(
         "shell-injection",
         """os.system os.popen os.popen2 os.popen3 os.popen4 commands.getoutput
@@ -78,7 +78,7 @@ SINKS: tuple[Sink, ...] = (
     ),
     _sink(
         "insecure-deserialization",
-        """pickle.loads pickle.load cPickle.loads cPickle.load dill.loads dill.load marshal.loads
+        """pickle.loads pickle.load _pickle.loads _pickle.load cPickle.loads cPickle.load dill.loads dill.load marshal.loads
         marshal.load shelve.open jsonpickle.decode pandas.read_pickle joblib.load""",
         0,
         "data",

@@ -11,6 +11,7 @@ from rich.markup import escape
 
 from backend_expert.engine import RunResult
 from backend_expert.findings import Finding
+from backend_expert.fix_diff import fix_hunks
 from backend_expert.rules import rule_by_id
 
 STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
@@ -37,13 +38,16 @@ def _frame(finding: Finding, lines: list[str]) -> list[str]:
     return out
 
 
-def _fix_lines(finding: Finding) -> list[str]:
+def _fix_lines(finding: Finding, lines: list[str] | None = None) -> list[str]:
     if finding.fix is not None:
         label = finding.fix.applicability.value
         out = [f"  [green]fix ({label}):[/] {escape(finding.fix.message)}"]
-        for edit in finding.fix.edits:
-            for line in edit.content.splitlines() or [""]:
-                out.append(f"  [green]  + {escape(line)}[/]")
+        hunks = fix_hunks(finding.fix, lines) if lines else None
+        if hunks is None:  # no source at hand: show what goes in
+            hunks = [([], edit.content.splitlines() or [""]) for edit in finding.fix.edits]
+        for old, new in hunks:
+            out.extend(f"  [red]  - {escape(line)}[/]" for line in old)
+            out.extend(f"  [green]  + {escape(line)}[/]" for line in new)
         return out
     rule = rule_by_id(finding.code)
     if rule is not None and rule.hint:
@@ -81,13 +85,28 @@ def render(result: RunResult, color: bool = False) -> str:
             if lines and finding.line <= len(lines):
                 for line in _frame(finding, lines):
                     console.print(line)
-            for line in _fix_lines(finding):
+            for line in _fix_lines(finding, lines):
                 console.print(line)
             console.print()
     return buffer.getvalue()
 
 
-def summary(result: RunResult) -> str:
+def summary(result: RunResult, unsafe: bool = False, fixed=None) -> str:
+    """The last line(s): counts, what `--fix` would do, what it did."""
+    from backend_expert.fix_diff import fixable_note
+
+    lines = [_counts(result)]
+    if fixed is not None:
+        from backend_expert.fix_cli import fixed_line
+
+        lines.insert(0, fixed_line(fixed))
+    note = fixable_note(result.findings, unsafe)
+    if note:
+        lines.append(note)
+    return "\n".join(lines)
+
+
+def _counts(result: RunResult) -> str:
     counts = Counter(f.severity.value for f in result.findings)
     files = f"{result.files} file{'s' if result.files != 1 else ''} checked"
     cached = f", {result.from_cache} from cache" if result.from_cache else ""

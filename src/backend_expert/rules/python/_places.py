@@ -18,7 +18,7 @@ SCRIPT_DIRS = frozenset(
      "devtools", "dev", "hack", "ci", "deploy", "deployment", "docker", "fixtures", "demo",
      "demos", "samples", "sample", "notebooks", "cookbook", "playground", "sandbox",
      "utils_scripts", "cli", "setup", "seed", "seeds", "e2e", "locust", "loadtest",
-     "terraform", "infra", "infrastructure", "ops", "lambdas"}
+     "terraform", "infra", "infrastructure", "ops", "lambdas", "sdk"}
 )  # fmt: skip
 SCRIPT_FILES = frozenset(
     {"manage.py", "setup.py", "conftest.py", "noxfile.py", "fabfile.py",

@@ -24,7 +24,8 @@ SETTINGS_BASES = frozenset(
 # Variables of the process or platform rather than of the application's configuration.
 PROCESS_VARIABLES = frozenset(
     {"PATH", "HOME", "USER", "PWD", "TERM", "TZ", "LANG", "PYTHONPATH", "HOSTNAME", "CI",
-     "DJANGO_SETTINGS_MODULE", "SERVER_SOFTWARE", "VIRTUAL_ENV", "TMPDIR", "SHELL"}
+     "DJANGO_SETTINGS_MODULE", "SERVER_SOFTWARE", "VIRTUAL_ENV", "TMPDIR", "SHELL",
+     "RANK", "LOCAL_RANK", "WORLD_SIZE", "MASTER_ADDR", "MASTER_PORT", "CUDA_VISIBLE_DEVICES"}
 )  # fmt: skip
 LOCATOR_SUFFIXES = (
     "_SETTINGS",
@@ -88,7 +89,8 @@ class EnvConfigScattered(Rule):
             "Flags `os.environ[...]`, `os.environ.get(...)` and `os.getenv(...)` in application "
             "modules of a web project that has a settings module (a module named like "
             "settings/config, a pydantic-settings `BaseSettings` class, or Django settings): "
-            "medium confidence. In a FastAPI or Starlette project without any settings module "
+            "medium confidence (in a monorepo, a settings module in the same top-level folder). "
+            "In a FastAPI or Starlette project without any settings module "
             "the read is reported with low confidence. One finding per module, on the first read, "
             "naming the other variables the module reads. The settings modules themselves, "
             "scripts, CLI code, `wsgi.py`/`asgi.py`, tests and process variables (`PATH`, "
@@ -151,6 +153,19 @@ def sender() -> str:
         ),
     )
 
+    clean = (
+        *clean,
+        Example(
+            title="near miss: a monorepo whose training code sits beside the web app",
+            files={
+                "backend/app/__init__.py": "import fastapi\n",
+                "backend/app/config.py": "from pydantic_settings import BaseSettings\n\n\nclass Settings(BaseSettings):\n    db_url: str\n",
+                "model/train/__init__.py": "",
+                "model/train/trainer.py": "import os\n\nWORLD = int(os.getenv('WORLD_SIZE_OVERRIDE', '1'))\n",
+            },
+        ),
+    )
+
     @visit(ast.Call)
     def check_call(self, node: ast.Call, ctx: FileContext) -> None:
         func = node.func
@@ -176,10 +191,19 @@ def sender() -> str:
             return
         if not self._applies(ctx) or in_cli_function(ctx):
             return
-        modules = settings_modules(ctx.project)
+        top = ctx.path.partition("/")[0] if "/" in ctx.path else ""
+        modules = [  # in a monorepo, only the settings of the same top-level folder count
+            m
+            for m in settings_modules(ctx.project)
+            if not top
+            or "/" not in (path := ctx.project.modules[m].path)
+            or path.partition("/")[0] == top
+        ]
         if modules:
             confidence = Confidence.MEDIUM
             where = "the settings module"
+        elif settings_modules(ctx.project):
+            return  # the project's settings belong to another part of the monorepo
         elif ctx.project.uses("fastapi", "starlette"):
             confidence = Confidence.LOW
             where = "a settings class (pydantic-settings)"

@@ -14,7 +14,7 @@ from backend_expert.rules.python._places import is_application_code
 DATETIME = "datetime.datetime"
 LOCAL_USES = frozenset(
     {"timestamp", "strftime", "year", "month", "day", "hour", "minute", "date", "time",
-     "weekday", "isoweekday", "timetuple", "ctime"}
+     "weekday", "isoweekday", "timetuple", "ctime", "astimezone"}
 )  # fmt: skip
 CALLABLE_KEYWORDS = frozenset({"default", "onupdate", "default_factory", "server_onupdate"})
 
@@ -44,8 +44,8 @@ class NaiveDatetime(Rule):
         what=(
             "Flags calls to `datetime.utcnow()` and `datetime.utcfromtimestamp(ts)` (high "
             "confidence: deprecated since Python 3.12), `datetime.now()` with no time zone "
-            "(medium; not when only its timestamp, date parts or `strftime` are used, which "
-            "read local time as local time), and `datetime.utcnow`/`datetime.now` handed over as a callable default "
+            "(medium; not when only its timestamp, date parts, `strftime` or `astimezone(...)` "
+            "are used, which treat the value as local time, as it is), and `datetime.utcnow`/`datetime.now` handed over as a callable default "
             "(`default=datetime.utcnow` on a column or field, medium, no fix). Tests, "
             "migrations and scripts are left alone."
         ),

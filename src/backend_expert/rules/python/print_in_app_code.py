@@ -31,7 +31,8 @@ class PrintInAppCode(Rule):
             "`__main__.py`, `cli.py`, settings and config modules (they run before logging is set up), modules that use a CLI toolkit (click, typer, argparse) "
             "or have an `if __name__ == '__main__':` block, functions registered as commands or "
             "named `main`, prints to an explicit stream (`file=sys.stderr`) or flushed on purpose (`flush=True`, a "
-            "console banner), and prints under `if verbose:`/`if debug:`."
+            "console banner), prints under `if verbose:`/`if debug:`, and module-level prints of files at the project "
+            "root (scripts). Other module-level prints (run at import) have low confidence."
         ),
         why=(
             "In a deployed service stdout is not a log: a print has no level, no timestamp, no "
@@ -133,9 +134,14 @@ if __name__ == "__main__":
             ctx._bex802_app = cached  # type: ignore[attr-defined]
         if not cached or in_cli_function(ctx):
             return
+        function = ctx.enclosing_function()
+        if function is None and "/" not in ctx.path:
+            return  # module-level output of a file at the project root: a script
+        if getattr(function, "name", "") in ("emit", "handleError", "__repr__", "__str__"):
+            return  # inside a logging handler a print is the only safe output
         ctx.report(
             node,
             "`print()` in application code goes to stdout with no level, time or context; "
             "use a logger",
-            confidence=Confidence.MEDIUM,
+            confidence=Confidence.MEDIUM if function is not None else Confidence.LOW,
         )

@@ -36,6 +36,45 @@ def _is_noop(stmt: ast.stmt) -> bool:
     )
 
 
+CLEANUP_CALLS = (
+    "close",
+    "release",
+    "cancel",
+    "shutdown",
+    "unlink",
+    "remove",
+    "terminate",
+    "kill",
+    "stop",
+    "disconnect",
+    "dispose",
+    "cleanup",
+    "rmtree",
+    "delete",
+    "quit",
+)
+
+
+def _only_cleanup(body: list[ast.stmt]) -> bool:
+    """Every statement releases a resource (`x.close()`, `os.remove(p)`...)."""
+    for stmt in body:
+        if not (isinstance(stmt, ast.Expr) and isinstance(stmt.value, (ast.Call, ast.Await))):
+            return False
+        call = stmt.value.value if isinstance(stmt.value, ast.Await) else stmt.value
+        if not isinstance(call, ast.Call):
+            return False
+        func = call.func
+        name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+        if not name.lstrip("_").lower().startswith(CLEANUP_CALLS):
+            return False
+    return bool(body)
+
+
+def _retries(body: list[ast.stmt]) -> bool:
+    """`except Exception: continue`: the loop moves on to the next candidate."""
+    return all(isinstance(stmt, ast.Continue) for stmt in body)
+
+
 class SwallowedException(Rule):
     code = "BEX801"
     slug = "swallowed-exception"
@@ -50,9 +89,9 @@ class SwallowedException(Rule):
             "Flags `except:`, `except BaseException:` and `except Exception:` (alone or in a "
             "tuple) whose body does nothing: only `pass`, `continue`, `...` or a string. A "
             "handler with a comment is taken as a deliberate, documented choice and is not "
-            "reported, nor are handlers in teardown code (`__del__`, `__exit__`, `close`) or "
-            "in tests, nor optional imports (`try: import x`). In scripts and tooling folders the "
-            "confidence is low. Elsewhere bare `except:` has high confidence (it also swallows `KeyboardInterrupt` "
+            "reported, nor are handlers around pure clean-up calls (`x.close()`) or in teardown code (`__del__`, `__exit__`, `close`) or "
+            "in tests, nor optional imports (`try: import x`). In scripts and tooling folders, and for "
+            "`continue` (try the next candidate), the confidence is low. Elsewhere bare `except:` has high confidence (it also swallows `KeyboardInterrupt` "
             "and `SystemExit`), `except Exception` medium."
         ),
         why=(
@@ -133,6 +172,15 @@ def refresh(cache, key):
         raise
 
 
+def fetch(pool, url):
+    response = pool.request("GET", url)
+    try:
+        response.release_conn()
+    except Exception:
+        pass
+    return response
+
+
 class Client:
     def close(self):
         try:
@@ -154,13 +202,15 @@ class Client:
             if not names & BROAD:
                 return
         function = ctx.enclosing_function()
-        if getattr(function, "name", "") in CLEANUP_FUNCTIONS or self._commented(node, ctx):
-            return
         parent = ctx.parent()
+        if getattr(function, "name", "") in CLEANUP_FUNCTIONS or self._commented(node, parent, ctx):
+            return
         if isinstance(parent, ast.Try) and any(
             isinstance(stmt, (ast.Import, ast.ImportFrom)) for stmt in parent.body
         ):
             return  # an optional dependency: `try: import x ... except Exception: pass`
+        if isinstance(parent, ast.Try) and _only_cleanup(parent.body):
+            return  # `try: resp.close() except Exception: pass`: best-effort release
         base = "BaseException" if not bare and "builtins.BaseException" in names else "Exception"
         what = "A bare `except:`" if bare else f"`except {ast.unparse(node.type)}`"
         ctx.report(
@@ -168,7 +218,7 @@ class Client:
             f"{what} discards every error without a trace; catch the exceptions you expect "
             "or log it",
             confidence=Confidence.LOW
-            if is_script_path(ctx.path)
+            if is_script_path(ctx.path) or _retries(node.body)
             else Confidence.HIGH
             if bare or base == "BaseException"
             else Confidence.MEDIUM,
@@ -176,12 +226,18 @@ class Client:
         )
 
     @staticmethod
-    def _commented(node: ast.ExceptHandler, ctx: FileContext) -> bool:
-        """A comment on the `except` line or inside the handler marks a deliberate choice."""
+    def _commented(node: ast.ExceptHandler, parent: ast.AST | None, ctx: FileContext) -> bool:
+        """A comment line just above the `try`, or a comment on the `except` line or inside the
+        handler, marks a deliberate choice (`# best effort: ...`, `# pydantic v1`)."""
         last = max(getattr(stmt, "end_lineno", node.lineno) or node.lineno for stmt in node.body)
         lines = ctx.source.lines
-        for number in range(node.lineno, min(last, len(lines)) + 1):
-            comment = lines[number - 1].partition("#")[2].strip().lower()
+        texts = [lines[n - 1] for n in range(node.lineno, min(last, len(lines)) + 1)]
+        if isinstance(parent, ast.Try) and 1 < parent.lineno <= len(lines) + 1:
+            above = lines[parent.lineno - 2]
+            if above.lstrip().startswith("#"):
+                texts.append(above)
+        for text in texts:
+            comment = text.partition("#")[2].strip().lower()
             if comment and not comment.startswith(TOOL_COMMENTS):
                 return True
         return False

@@ -20,7 +20,7 @@ def is_test_file(path: str) -> bool:
 CHECK_WORDS = (
     "assert", "raises", "warns", "fail", "expect", "check", "verify", "validate", "ensure",
     "should", "must", "snapshot", "approx", "deprecated_call", "compare", "match", "equal",
-    "confirm", "inspect", "wait_for", "until",
+    "confirm", "inspect", "wait_for", "until", "full_clean",
 )  # fmt: skip
 # Fixtures that assert on their own (at teardown) or record results.
 CHECKING_FIXTURES = (
@@ -32,7 +32,7 @@ SKIP_MARKS = ("skip", "xfail", "todo", "expected_failure")
 SMOKE_WORDS = (
     "raise", "crash", "error", "fail", "smoke", "okay", "_ok", "works", "handles", "succeed",
     "runs", "exception", "does_not", "doesnt", "not_", "no_", "import", "sanity", "noop",
-    "idempotent", "silent", "ignore", "skips",
+    "idempotent", "silent", "ignore", "skips", "accept", "_pass", "valid",
 )  # fmt: skip
 # Method names of test helpers (on `self` or a module) that run a check.
 HELPER_PREFIXES = ("_test", "test_", "do_test", "run_test", "_check", "_verify", "_assert")
@@ -49,6 +49,21 @@ def _asserts(function: ast.AST, helpers: dict[str, ast.AST], depth: int = 0) -> 
                 return True
             if isinstance(func, ast.Attribute) and func.attr.startswith(HELPER_PREFIXES):
                 return True
+            if any(  # `self.post(data, expect_fragment="...")`: the helper checks
+                keyword.arg
+                and any(word in keyword.arg.lower() for word in (*CHECK_WORDS, "status"))
+                for keyword in node.keywords
+            ):
+                return True
+            if (
+                isinstance(func, ast.Attribute)
+                and isinstance(func.value, ast.Name)
+                and func.value.id == "self"
+                and f"self.{func.attr}" in helpers
+                and depth < 2
+                and _asserts(helpers[f"self.{func.attr}"], helpers, depth + 1)
+            ):
+                return True
             if (
                 isinstance(func, ast.Name)
                 and func.id in helpers
@@ -60,8 +75,11 @@ def _asserts(function: ast.AST, helpers: dict[str, ast.AST], depth: int = 0) -> 
 
 
 def _trivial(body: list[ast.stmt]) -> bool:
+    """Empty, `pass`, `...`, a docstring or a bare `return`: a placeholder or a test switched off
+    in a subclass (overriding an inherited test with `return`)."""
     return all(
         isinstance(stmt, ast.Pass)
+        or (isinstance(stmt, ast.Return) and stmt.value is None)
         or (isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant))
         for stmt in body
     )
@@ -84,7 +102,7 @@ class TestWithoutAssert(Rule):
             "(`assert_*`, `check_*`, `verify_*`, `expect(...)`). Helpers defined in the same "
             "module are looked into. Tests that request a fixture which asserts by itself "
             "(`httpx_mock`, `snapshot`, `benchmark`, `*_regression`), skipped or xfail tests, "
-            "empty placeholder tests, smoke tests whose name or docstring says they check that "
+            "empty placeholder tests (and tests switched off with a bare `return`), smoke tests whose name or docstring says they check that "
             "nothing raises (`test_doesnt_raise_...`, `test_..._okay`) are left alone, as are tests that call a helper imported "
             "from another test module (conftest, test utilities), which may assert."
         ),
@@ -159,6 +177,11 @@ def test_later(client):
 
 def test_placeholder():
     pass
+
+
+@pytest.fixture
+def test_user(db):
+    db.create_user("ann")
 """,
             },
         ),
@@ -182,12 +205,22 @@ def test_placeholder():
             return
         for decorator in node.decorator_list:
             text = ast.unparse(decorator).lower()
-            if any(word in text for word in SKIP_MARKS):
-                return
+            if any(word in text for word in SKIP_MARKS) or "fixture" in text:
+                return  # skipped, expected to fail, or a fixture that happens to be named test_*
         params = [a.arg for a in (*node.args.args, *node.args.kwonlyargs)]
         if any(word in p.lower() for p in params for word in CHECKING_FIXTURES):
             return
-        if _asserts(node, self._helpers(ctx)) or self._calls_test_helper(node, ctx):
+        helpers = self._helpers(ctx)
+        if isinstance(parent, ast.ClassDef):  # the class's own methods: `self.helper(...)`
+            helpers = {
+                **helpers,
+                **{
+                    f"self.{stmt.name}": stmt
+                    for stmt in parent.body
+                    if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef))
+                },
+            }
+        if _asserts(node, helpers) or self._calls_test_helper(node, ctx):
             return
         ctx.report(
             node,
