@@ -266,3 +266,25 @@ def test_review_runs_every_rule_but_the_ignored_ones(write_project):
     assert "project-python-eol" in run_review(
         root2, "markdown", use_cache=False
     )  # not selected, still reviewed
+
+
+def test_advice_agrees_with_the_scaffold_defaults():
+    # `bex advise --framework X` and `bex new --framework X` must not disagree.
+    from backend_expert.advise import recommend
+    from backend_expert.scaffold.options import DEFAULTS
+
+    for framework, (use_async, database, orm) in DEFAULTS.items():
+        advice = recommend({"framework": framework})
+        assert advice["async_support"][0] == ("true" if use_async else "false"), framework
+        assert advice["database"][0] == database, framework
+        assert advice["orm"][0] == orm, framework
+
+
+@pytest.mark.slow
+def test_advise_prints_the_bex_new_command(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(main, ["advise", "--framework", "django", "--no-input"])
+    assert (
+        "bex new NAME --framework django --no-async --database postgresql --orm django-orm"
+        in result.output
+    )

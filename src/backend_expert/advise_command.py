@@ -52,6 +52,29 @@ def _existing(path: Path | None):
     return project, architecture(project)
 
 
+def new_command(recommended: dict[str, tuple[str, str]]) -> str | None:
+    """The `bex new` command line for a recommendation, when the scaffold supports it."""
+    try:
+        from backend_expert.scaffold import options
+    except ImportError:  # pragma: no cover - a build without the scaffold
+        return None
+    value = {name: choice for name, (choice, _) in recommended.items()}
+    supported = (
+        value["framework"] in options.FRAMEWORKS
+        and value["database"] in options.DATABASES
+        and value["orm"] in options.ORMS
+        and value["api_style"] in options.API_STYLES
+        and value["testing_framework"] in options.TESTING
+    )
+    if not supported:
+        return None
+    mode = "--async" if value["async_support"] == "true" else "--no-async"
+    return (
+        f"bex new NAME --framework {value['framework']} {mode} --database {value['database']} "
+        f"--orm {value['orm']} --api-style {value['api_style']}"
+    )
+
+
 def run_advise(
     path: Path | None, scenario: str | None, flags: dict[str, object], interactive: bool
 ) -> str:
@@ -93,6 +116,9 @@ def run_advise(
         lines += [f"- {note}" for note in notes] or [
             "- Nowhere: the project follows the recommendation."
         ]
+    command = new_command(recommended)
+    if command and detected is None:
+        lines += ["", f"Start it with: `{command}`"]
     lines += [
         "",
         "Decision matrix: "
