@@ -230,13 +230,19 @@ class _Workers:
                 process.kill()
         _STATE.pop("parsed", None)
 
-    def map(self, function, jobs: Sequence, state: dict) -> list:
+    def map(
+        self, function, jobs: Sequence, state: dict, meanwhile: Callable[[], object] | None = None
+    ) -> list:
+        """Run `function` on every job; `meanwhile` runs in this process while workers work."""
         if not jobs:
             return []
         payload = pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL)
         if not self.parallel:
             _init_worker(payload)
-            return [function(job) for job in jobs]
+            results = [function(job) for job in jobs]
+            if meanwhile is not None:
+                meanwhile()
+            return results
         if not self.processes:
             self._start()
         shares: list[list] = [[] for _ in range(self.count)]
@@ -249,6 +255,8 @@ class _Workers:
             shares[worker].append(job)
         for pipe, share in zip(self.pipes, shares, strict=True):
             pipe.send((function, payload, share))
+        if meanwhile is not None:
+            meanwhile()
         results = []
         for pipe in self.pipes:
             status, value = pipe.recv()
@@ -390,10 +398,17 @@ def _run(
         else:
             to_check.append((str(path), rel))
     per_file = PerFileIgnores(config)
+    project: list[list[Finding]] = []
+
+    def project_rules() -> None:  # project-level rules speak of the whole project only
+        if context is found:
+            project.append(_project_findings(config, cache, model_key, result))
+
     if to_check:
         rules = config.enabled_rules()
         state = {"config": config, "project": result.project, "rules": rules, "per_file": per_file}
-        for rel, kept, suppressed, text in workers.map(_check_one, to_check, state):
+        # The project rules run here while the workers check files, not after them.
+        for rel, kept, suppressed, text in workers.map(_check_one, to_check, state, project_rules):
             entry = entries[rel]
             entry.model_key, entry.kept, entry.suppressed = model_key, kept, suppressed
             cache.put(rel, entry)
@@ -403,12 +418,9 @@ def _run(
                 result.texts[rel] = text
     for rel in checked:  # a file whose indexing failed was not checked: say so
         result.findings.extend(p for p in entries[rel].problems if p.slug == "internal-error")
-    if context is found:  # project-level rules speak of the whole project only
-        key, project_findings = cache.project
-        if key != model_key or not cache.enabled:
-            checker = Checker(config.enabled_rules(), result.project, config)
-            project_findings = checker.check_project()
-            cache.put_project(model_key, project_findings)
+    if not to_check:
+        project_rules()
+    for project_findings in project:
         result.findings.extend(f for f in project_findings if not per_file.ignored(f))
     cache.prune({rel for rel in cache.entries if rel in indexed or (root / rel).exists()})
     warning = cache.save()
@@ -417,6 +429,18 @@ def _run(
     result.findings = _filter_confidence(result.findings, config)
     result.findings.sort(key=lambda f: f.sort_key)
     return result
+
+
+def _project_findings(
+    config: Config, cache: Cache, model_key: str, result: RunResult
+) -> list[Finding]:
+    """The findings of the project-level rules, from the cache when the model is unchanged."""
+    key, findings = cache.project
+    if key != model_key or not cache.enabled:
+        checker = Checker(config.enabled_rules(), result.project, config)
+        findings = checker.check_project()
+        cache.put_project(model_key, findings)
+    return findings
 
 
 def _filter_confidence(findings: Iterable[Finding], config: Config) -> list[Finding]:
