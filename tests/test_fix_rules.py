@@ -174,10 +174,15 @@ def legacy(body: str, head: str = HEAD) -> str:
             "    return session.query(User).filter(User.ok)\n",
             "    return session.query(User).filter(User.ok)\n",
         ),
-        # a comment inside the chain would be lost
+        # edited in place: layout and comments stay
         (
-            "    return (\n        session.query(User)  # all of them\n        .all()\n    )\n",
-            "    return (\n        session.query(User)  # all of them\n        .all()\n    )\n",
+            "    return (\n        session.query(User)  # all of them\n        .filter(User.ok)\n        .first()\n    )\n",
+            "    return (\n        session.scalars(select(User)  # all of them\n        .where(User.ok).limit(1))\n        .first()\n    )\n",
+        ),
+        # an aliased() class or a Table under a lowercase name: rows or objects? not fixed
+        (
+            "    return session.query(user_alias).all()\n",
+            "    return session.query(user_alias).all()\n",
         ),
         # a local `select` would shadow the import
         (

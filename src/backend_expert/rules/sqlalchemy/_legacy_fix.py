@@ -6,12 +6,15 @@ Only chains whose 2.0 spelling returns the same thing are rewritten:
   distinct/options` steps, ended by `.all()/.first()/.one()/.one_or_none()/.scalar()`,
   `.get(pk)` right after `query(M)`, `.count()` after filters only, or iterated by a
   `for` loop or a comprehension;
-- `M` is a mapped class (rows come back with `session.scalars`) or columns of mapped
-  classes (`session.execute`, rows as before);
+- `M` is a mapped class (rows come back with `session.scalars`), or columns or several
+  entities (`session.execute`, rows as before); a lowercase name (an `aliased()` class?
+  a Table?) is left alone;
 - Flask-SQLAlchemy's `M.query` the same way through `db.session`, and `.get_or_404(pk)`
   as `db.get_or_404(M, pk)` with Flask-SQLAlchemy 3;
-- the names the new code needs (`select`, `func`) are imported from SQLAlchemy or free,
-  and no comment sits inside the rewritten expression (it would be lost).
+- the names the new code needs (`select`, `func`) are imported from SQLAlchemy or free.
+
+The chain is edited in place (`.query(M)` -> `.scalars(select(M)`, `.filter` -> `.where`,
+a closing parenthesis before the terminal call), so its layout and comments stay.
 
 A `Query` that is returned or stored is not rewritten: its users call `Query` methods.
 """
@@ -110,123 +113,138 @@ class _Names:
 
 def legacy_query_fix(
     ctx: FileContext,
+    head: tuple[tuple[int, int], tuple[int, int]],
     session: str,
-    entities: list[ast.expr],
+    lead: str,
+    entities: str,
     calls: list[tuple[str, ast.Call]],
     outer: ast.AST,
     single: bool,
-    entity_texts: list[str] | None = None,
 ) -> Fix | None:
     """The fix for one chain, or None when it cannot be rewritten exactly.
 
-    `session` is the source of the session expression, `single` whether the one
-    entity is a mapped class (its rows are objects: `scalars`).
+    The chain is edited in place, so its layout and comments stay: `head` (the
+    `.query(M)` part, or Flask's `M.query`) becomes `lead + "scalars(select(M)"`, each
+    `.filter` becomes `.where`, and the statement's parenthesis closes before the
+    terminal call. `session` is the session expression, `entities` the `(M)` text, and
+    `single` whether the one entity is a mapped class (rows are objects: `scalars`).
     """
-    whole = _text(ctx, outer)
-    if whole is None or _has_comment(whole):
+    plan = _steps(ctx, calls)
+    if plan is None:
         return None
-    texts = entity_texts or [_text(ctx, e) for e in entities]
-    if None in texts or any(isinstance(e, ast.Starred) for e in entities):
-        return None
-    steps, clauses, eager, terminal = _steps(ctx, calls)
-    if steps is None:
-        return None
+    renames, clauses, eager, terminal, last = plan
     names = _Names(ctx)
     if not names.need("select"):
         return None
-    query = _Query(session, ", ".join(texts), steps, clauses, single, eager)  # type: ignore[arg-type]
+    runner = "scalars" if single else "execute"
+    unique = ".unique()" if eager else ""
+    closing_at = last or head[1]
     if terminal is None:
-        replacement = query.iterated() if _iterated(ctx, outer) else None
+        if not _iterated(ctx, outer):
+            return None
+        start, tail = f"{runner}(select{entities}", [_insert(ctx, _end(outer), f"){unique}")]
     else:
-        replacement = query.terminal(ctx, names, *terminal)
-    if replacement is None:
-        return None
-    return Fix(
-        "Rewrite the query with `select()`",
-        (_replace(ctx, outer, replacement), *names.edits),
-        Applicability.UNSAFE,
-    )
-
-
-def _steps(ctx: FileContext, calls: list[tuple[str, ast.Call]]):
-    """(`.where(...)...` text, clause names, joined eager load?, terminal call) or Nones."""
-    steps, clauses, eager = "", [], False
-    for position, (name, call) in enumerate(calls):
-        if name in STEPS:
+        name, call = terminal
+        bare = not call.args and not call.keywords
+        through = (closing_at, _end(call))
+        if name in ("all", "first", "one", "one_or_none") and bare:
+            limit = ".limit(1)" if name == "first" and "limit" not in clauses else ""
+            start, tail = (
+                f"{runner}(select{entities}",
+                [_insert(ctx, closing_at, f"{limit}){unique}")],
+            )
+        elif name == "scalar" and bare and _plain(ctx, through):
+            # Query.scalar() raises on several rows, as scalar_one_or_none() does.
+            start = f"execute(select{entities}"
+            tail = [_edit(ctx, through, ").scalar_one_or_none()")]
+        elif name == "count" and bare and single and _plain(ctx, through):
+            if any(c != "where" for c in clauses) or not names.need("func"):
+                return None
+            start = f"scalar(select(func.count()).select_from{entities}"
+            tail = [_edit(ctx, through, ")")]
+        elif name == "get" and not clauses and single:
             args = _call_args(ctx, call)
-            if args is None:
-                return None, [], False, None
-            steps += f".{STEPS[name]}{args}"
-            clauses.append(STEPS[name])
-            eager |= name == "options" and _eager_join(call)
-        elif position == len(calls) - 1:
-            return steps, clauses, eager, (name, call)
+            plain = len(call.args) == 1 and not call.keywords
+            if not args or not plain or isinstance(call.args[0], ast.Starred) or "#" in args:
+                return None
+            whole = f"{session}.get({entities[1:-1].strip()}, {args[1:-1].strip()})"
+            edit = _edit(ctx, (_start(outer), _end(outer)), whole)
+            return Fix("Use `session.get()`", (edit, *names.edits), Applicability.UNSAFE)
         else:
-            return None, [], False, None
-    return steps, clauses, eager, None
+            return None
+    edits = [_edit(ctx, head, lead + start), *renames, *tail, *names.edits]
+    return Fix("Rewrite the query with `select()`", tuple(edits), Applicability.UNSAFE)
 
 
-def _replace(ctx: FileContext, node: ast.AST, content: str) -> Edit:
+def _start(node: ast.AST) -> tuple[int, int]:
+    return node.lineno, node.col_offset  # type: ignore[attr-defined]
+
+
+def _end(node: ast.AST) -> tuple[int, int]:
+    return node.end_lineno, node.end_col_offset  # type: ignore[attr-defined]
+
+
+def _edit(ctx: FileContext, where: tuple[tuple[int, int], tuple[int, int]], content: str) -> Edit:
+    (line, start), (end_line, end) = where
     source = ctx.source
-    line, end_line = node.lineno, node.end_lineno  # type: ignore[attr-defined]
     return Edit(
         line,
-        source.char_column(line, node.col_offset) + 1,  # type: ignore[attr-defined]
+        source.char_column(line, start) + 1,
         end_line,
-        source.char_column(end_line, node.end_col_offset) + 1,  # type: ignore[attr-defined]
+        source.char_column(end_line, end) + 1,
         content,
     )
 
 
-class _Query:
-    """A recognised chain: `select(entity)` + steps, run the way the terminal asks."""
+def _insert(ctx: FileContext, at: tuple[int, int], content: str) -> Edit:
+    return _edit(ctx, (at, at), content)
 
-    def __init__(self, session, entity, steps, clauses, single, eager) -> None:
-        self.session, self.entity, self.steps = session, entity, steps
-        self.clauses, self.single, self.eager = clauses, single, eager
 
-    @property
-    def runner(self) -> str:
-        return f"{self.session}.{'scalars' if self.single else 'execute'}"
+def _plain(ctx: FileContext, where: tuple[tuple[int, int], tuple[int, int]]) -> bool:
+    """The text in `where` holds no comment (it is about to be replaced)."""
+    (line, start), (end_line, end) = where
+    lines = [ctx.source.line(n).encode() for n in range(line, end_line + 1)]
+    text = b"\n".join(lines)
+    text = text[start : len(text) - len(lines[-1]) + end]
+    return b"#" not in text
 
-    def iterated(self) -> str:
-        unique = ".unique()" if self.eager else ""
-        return f"{self.runner}(select({self.entity}){self.steps}){unique}"
 
-    def terminal(self, ctx: FileContext, names: _Names, name: str, call: ast.Call) -> str | None:
-        statement = f"select({self.entity}){self.steps}"
-        bare = not call.args and not call.keywords
-        if name in ROWS and bare:
-            if name == "first" and "limit" not in self.clauses:
-                statement += ".limit(1)"
-            unique = ".unique()" if self.eager else ""
-            return f"{self.runner}({statement}){unique}.{name}()"
-        if name == "scalar" and bare:
-            # Query.scalar() raises on several rows, as scalar_one_or_none() does.
-            return f"{self.session}.execute({statement}).scalar_one_or_none()"
-        if name == "get" and not self.clauses and self.single:
-            args = _call_args(ctx, call)
-            plain = len(call.args) == 1 and not call.keywords
-            if args and plain and not isinstance(call.args[0], ast.Starred):
-                return f"{self.session}.get({self.entity}, {args[1:-1].strip()})"
+def _steps(ctx: FileContext, calls: list[tuple[str, ast.Call]]):
+    """(rename edits, clause names, joined eager load?, terminal, end of the last step) or None."""
+    renames, clauses, eager, last = [], [], False, None
+    for position, (name, call) in enumerate(calls):
+        if name in STEPS:
+            if name != STEPS[name]:
+                attribute = call.func
+                line, end = _end(attribute)
+                renames.append(_edit(ctx, ((line, end - len(name)), (line, end)), STEPS[name]))
+            clauses.append(STEPS[name])
+            eager |= name == "options" and _eager_join(call)
+            last = _end(call)
+        elif position == len(calls) - 1:
+            return renames, clauses, eager, (name, call), last
+        else:
             return None
-        if name == "count" and bare and self.single:
-            if any(c != "where" for c in self.clauses) or not names.need("func"):
-                return None
-            counted = f"select(func.count()).select_from({self.entity}){self.steps}"
-            return f"{self.session}.scalar({counted})"
+    return renames, clauses, eager, None, last
+
+
+def entity_kind(args: list[ast.expr], ctx: FileContext, orm_model, class_like) -> bool | None:
+    """True: one mapped class (rows are objects); False: columns or several entities (rows
+    are tuples, as `execute` returns them); None: cannot tell (a lowercase name may be an
+    `aliased()` class or a Table), so no fix."""
+    if len(args) != 1:
+        return False
+    arg = args[0]
+    if isinstance(arg, ast.Call):
+        return False  # `func.count(...)` and the like: a column expression
+    if not isinstance(arg, (ast.Name, ast.Attribute)):
         return None
-
-
-def mapped_class(arg: ast.expr, ctx: FileContext, orm_model) -> bool:
-    """`query(X)` with X spelled like a class: a mapped class unless the project built X
-    with a call (`X = Table(...)`, whose rows are tuples)."""
-    name = ctx.qualname(arg) if isinstance(arg, (ast.Name, ast.Attribute)) else None
-    if name is None:
-        return isinstance(arg, (ast.Name, ast.Attribute))
-    if orm_model(name, ctx):
+    if not class_like(arg):
+        return False if isinstance(arg, ast.Attribute) and class_like(arg.value) else None
+    name = ctx.qualname(arg)
+    if name is None or orm_model(name, ctx):
         return True
-    return ctx.project.assigned_call(name) is None
+    return True if ctx.project.assigned_call(name) is None else None
 
 
 def flask_db_name(ctx: FileContext, is_db) -> str | None:
@@ -249,7 +267,9 @@ def flask_get_or_404(
     args = _call_args(ctx, call)
     if len(call.args) != 1 or call.keywords or args is None or _has_comment(args):
         return None
-    edit = _replace(ctx, outer, f"{db}.get_or_404({entity}, {args[1:-1].strip()})")
+    edit = _edit(
+        ctx, (_start(outer), _end(outer)), f"{db}.get_or_404({entity}, {args[1:-1].strip()})"
+    )
     return Fix("Use `db.get_or_404()`", (edit,), Applicability.UNSAFE)
 
 

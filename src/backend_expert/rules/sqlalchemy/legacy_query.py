@@ -10,10 +10,10 @@ from backend_expert.findings import Applicability, Confidence, Severity
 from backend_expert.infer import canonical
 from backend_expert.rules.base import Example, Explanation, Rule, visit
 from backend_expert.rules.sqlalchemy._legacy_fix import (
+    entity_kind,
     flask_db_name,
     flask_get_or_404,
     legacy_query_fix,
-    mapped_class,
 )
 
 # What a receiver must hold for `.query(...)` to be the Session's legacy method.
@@ -329,11 +329,30 @@ def _looks_like_entity(arg: ast.AST, ctx: FileContext, imports_sqlalchemy: bool)
     return any(part[:1].isupper() for part in text.split("."))
 
 
-def _mapped_class(args: list[ast.expr], ctx: FileContext) -> bool:
-    """One entity that is a mapped class (`session.scalars` then returns its objects)."""
-    if len(args) != 1 or not _class_like(args[0]):
-        return False
-    return mapped_class(args[0], ctx, orm_model)
+def _session_fix(node: ast.Call, chain: _Chain, session: str, ctx: FileContext):
+    """`session.query(...)...`: rewritten in place when the chain is understood."""
+    single = entity_kind(list(node.args), ctx, orm_model, _class_like)
+    entities = _source_args(node, ctx)
+    if single is None or entities is None or node.keywords:
+        return None
+    func = node.func
+    assert isinstance(func, ast.Attribute)
+    head = (
+        (func.value.end_lineno, func.value.end_col_offset),
+        (node.end_lineno, node.end_col_offset),
+    )
+    return legacy_query_fix(ctx, head, session, ".", entities, chain.calls, chain.outer, single)  # type: ignore[arg-type]
+
+
+def _source_args(call: ast.Call, ctx: FileContext) -> str | None:
+    """`(User, Address)` as written, when it is plain (no starred argument, no comment)."""
+    if any(isinstance(a, ast.Starred) for a in call.args):
+        return None
+    whole = ast.get_source_segment(ctx.source.text, call)
+    func = ast.get_source_segment(ctx.source.text, call.func)
+    if whole is None or func is None or not whole.startswith(func) or "#" in whole:
+        return None
+    return whole[len(func) :].strip()
 
 
 def _flask_fix(node: ast.Attribute, name: str, chain: _Chain, flavour: str, ctx: FileContext):
@@ -347,15 +366,11 @@ def _flask_fix(node: ast.Attribute, name: str, chain: _Chain, flavour: str, ctx:
             if flavour == "flask"
             else None
         )
+    head = ((node.lineno, node.col_offset), (node.end_lineno, node.end_col_offset))
+    session = f"{db}.session"
     return legacy_query_fix(
-        ctx,
-        f"{db}.session",
-        [ast.Name(id=name)],
-        chain.calls,
-        chain.outer,
-        True,
-        entity_texts=[name],
-    )
+        ctx, head, session, f"{session}.", f"({name})", chain.calls, chain.outer, True
+    )  # type: ignore[arg-type]
 
 
 class LegacyQuery(Rule):
@@ -783,8 +798,7 @@ def upgrade() -> None:
             )
         fix = None
         if flavour == "sqlalchemy" and confidence is Confidence.HIGH:
-            single = _mapped_class(node.args, ctx)
-            fix = legacy_query_fix(ctx, session, list(node.args), chain.calls, chain.outer, single)
+            fix = _session_fix(node, chain, session, ctx)
         ctx.report(node, message, confidence=confidence, end_node=chain.outer, fix=fix)
 
     def _named_like_session(self, node: ast.Call, receiver: ast.AST, ctx: FileContext) -> bool:
