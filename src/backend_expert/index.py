@@ -21,6 +21,8 @@ from backend_expert.discover import IMPORTS, declared_frameworks
 
 if TYPE_CHECKING:
     from backend_expert.django_web import WebFacts
+    from backend_expert.fastapi_facts import FastAPIFacts
+    from backend_expert.sqlalchemy_facts import SqlaFacts
 
 
 @dataclass(frozen=True)
@@ -91,6 +93,10 @@ class ModuleFacts:
     lookups: dict[tuple[str, str], int] = field(default_factory=dict)
     # Django web facts (settings operations, URL wiring, request functions): django_web.py.
     django_web: WebFacts | None = None
+    # FastAPI routers, routes, include_router calls, dependencies: fastapi_facts.py.
+    fastapi: FastAPIFacts | None = None
+    # SQLAlchemy facts (declared_attr members, session factories, session dependencies).
+    sqlalchemy: SqlaFacts | None = None
 
     def digest(self) -> str:
         """A hash stable across processes (sets are sorted: string hashing is randomised)."""
@@ -129,6 +135,8 @@ class ModuleFacts:
             sorted(self.call_args.items()),
             self.django_web.key() if self.django_web else None,
             sorted(self.lookups.items()),
+            self.fastapi.key() if self.fastapi else None,
+            self.sqlalchemy.key() if self.sqlalchemy else None,
         )
         return hashlib.blake2b(repr(canonical).encode(), digest_size=16).hexdigest()
 
@@ -316,6 +324,12 @@ def collect_facts(
     from backend_expert.django_web import collect_web_facts  # imports this module
 
     facts.django_web = collect_web_facts(tree, rel_path, collector)
+    from backend_expert.fastapi_facts import collect_fastapi_facts
+
+    facts.fastapi = collect_fastapi_facts(tree, collector, text)
+    from backend_expert.sqlalchemy_facts import collect_sqlalchemy_facts
+
+    facts.sqlalchemy = collect_sqlalchemy_facts(tree, collector, text)
     return facts
 
 
@@ -659,6 +673,12 @@ class Project:
                 result |= self.ancestors(resolved)
         cache[qualname] = frozenset(result)
         return cache[qualname]
+
+    def sqlalchemy_model(self, qualname: str):  # -> sqlalchemy_models.Model | None
+        """The SQLAlchemy mapped class `qualname` names, or None (see `sqlalchemy_models`)."""
+        from backend_expert.sqlalchemy_models import sqlalchemy_models
+
+        return sqlalchemy_models(self).model(qualname)
 
     def is_subclass(self, qualname: str, bases: Iterable[str]) -> bool:
         wanted = set(bases)

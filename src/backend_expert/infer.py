@@ -297,7 +297,10 @@ class Inference:
                 types = {self._value_type(v, function, depth) for v in values}
                 return types.pop() if len(types) == 1 else None
             if name in scope.params:
-                return self.annotation_type(scope.params[name].annotation)
+                annotation = scope.params[name].annotation
+                if annotation is None:
+                    return _dependency_type(self.ctx, function, name)
+                return self.annotation_type(annotation)
             outer = self.ctx.enclosing_function(above=function)
             if outer is not None:
                 return self._name_type(name, outer, depth + 1)
@@ -326,6 +329,9 @@ class Inference:
             return RETURNS[callee]
         if callee in PRODUCTS:  # a factory class with a lower-case name (sessionmaker)
             return callee
+        made = _session_made(self.ctx.project, callee)
+        if made is not None:
+            return made
         product = self._module_symbol(callee)
         if product in PRODUCTS:
             return PRODUCTS[product]
@@ -341,6 +347,9 @@ class Inference:
 
     def _call_type(self, node: ast.Call, function: FunctionNode | None, depth: int) -> str | None:
         func = node.func
+        made = _instance_call(self, func, function, depth)
+        if made is not None:  # `async with db() as session`, `db` a project session factory
+            return made
         if isinstance(func, ast.Attribute):
             owner = self.type_of(func.value, function, depth + 1)
             if owner is not None and (known := self._member(METHOD_RETURNS, owner, func.attr)):
@@ -352,6 +361,10 @@ class Inference:
             return PRODUCTS.get(factory) if factory else None
         if isinstance(func, ast.Name) and function is not None:
             factory = self._name_type(func.id, function, depth + 1)
+            known = self.ctx.qualname(func) if factory in PRODUCTS else None
+            made = _session_made(self.ctx.project, known) if known else None
+            if made is not None:  # `SessionLocal()` of a `sessionmaker(class_=AsyncSession)`
+                return made
             if factory in PRODUCTS:
                 return PRODUCTS[factory]
             if self.scope(function).values(func.id) or func.id in self.scope(function).params:
@@ -360,3 +373,48 @@ class Inference:
         if qualified is None:
             return None
         return self._constructed(qualified)
+
+
+def _session_made(project, callee: str) -> str | None:
+    """`SessionLocal()` of a `sessionmaker(class_=AsyncSession)`, `with get_session() as s`."""
+    from backend_expert.sqlalchemy_sessions import factory_product, session_type
+
+    return factory_product(project, callee) or session_type(project, callee, "call")
+
+
+def _dependency_type(ctx: FileContext, function: FunctionNode, name: str) -> str | None:
+    """An unannotated `db=Depends(get_db)` parameter: the session `get_db` hands out."""
+    args = function.args
+    positional = [*args.posonlyargs, *args.args]
+    pairs = list(
+        zip(positional[len(positional) - len(args.defaults) :], args.defaults, strict=True)
+    )
+    pairs += [
+        (a, d) for a, d in zip(args.kwonlyargs, args.kw_defaults, strict=True) if d is not None
+    ]
+    for arg, default in pairs:
+        if arg.arg != name:
+            continue
+        if not (isinstance(default, ast.Call) and default.args):
+            return None
+        if (ctx.qualname(default.func) or "").rpartition(".")[2] != "Depends":
+            return None
+        target = ctx.qualname(default.args[0])
+        if target is None:
+            return None
+        from backend_expert.sqlalchemy_sessions import session_type
+
+        return session_type(ctx.project, target, "depends")
+    return None
+
+
+def _instance_call(
+    inference: Inference, func: ast.AST, function: FunctionNode | None, depth: int
+) -> str | None:
+    from backend_expert.sqlalchemy_sessions import _callable_classes, called_instance_session
+
+    project = inference.ctx.project
+    if not isinstance(func, (ast.Name, ast.Attribute)) or not _callable_classes(project):
+        return None
+    kind = inference.type_of(func, function, depth + 1)
+    return called_instance_session(project, kind) if kind else None

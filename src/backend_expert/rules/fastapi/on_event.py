@@ -45,10 +45,13 @@ class OnEvent(Rule):
         ),
         why=(
             "Event handlers are deprecated. Starlette 1.0 removed them altogether (a plain "
-            "Starlette app no longer has `on_event`), and FastAPI keeps only a compatibility copy "
-            "that emits a DeprecationWarning. They also fail silently: once the app is given "
-            "`lifespan=`, FastAPI no longer runs the `on_event` handlers at all. A lifespan keeps "
-            "setup and teardown of one resource in one function, so what is opened is visibly "
+            "Starlette app has neither `on_event` nor `add_event_handler` any more). FastAPI "
+            "re-implemented `on_event` on its own side (0.128.3) so existing apps keep "
+            "starting, but it stays deprecated and warns; on a FastAPI app with Starlette 1.x, "
+            "`app.add_event_handler(...)` raises AttributeError (only the router keeps it). "
+            "Handlers also fail silently: once the app is given `lifespan=`, FastAPI no "
+            "longer runs the `on_event` handlers at all. A lifespan keeps setup and teardown "
+            "of one resource in one function, so what is opened is visibly "
             "closed, and state can be handed to requests through `app.state` or the yielded dict."
         ),
         use_instead=(

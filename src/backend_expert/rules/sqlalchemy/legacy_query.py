@@ -589,21 +589,35 @@ def get(*, db_session, ticket_id: int):
             },
         ),
         Example(
-            title="a query returned for composition, and joined eager loading (needs `.unique()`)",
+            title="a query returned for composition (no automatic fix: its callers use `Query` methods)",
             code="""\
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session
 
 from .models import Author
 
 
 def active_authors(session: Session):
     return session.query(Author).filter(Author.active)  # flagged
+""",
+        ),
+        Example(
+            title="joined eager loading: 2.0 results need `.unique()`",
+            code="""\
+from sqlalchemy.orm import Session, joinedload
+
+from .models import Author
 
 
 def authors_with_books(session: Session):
     return session.query(Author).options(joinedload(Author.books)).all()  # flagged
 """,
             fixed="""\
+from sqlalchemy import select
+from sqlalchemy.orm import Session, joinedload
+
+from .models import Author
+
+
 def authors_with_books(session: Session):
     return session.scalars(select(Author).options(joinedload(Author.books))).unique().all()
 """,

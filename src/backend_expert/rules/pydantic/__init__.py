@@ -1,0 +1,1 @@
+"""Pydantic v2 rules."""

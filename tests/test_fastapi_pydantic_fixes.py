@@ -1,0 +1,60 @@
+"""The fixes of the FastAPI and Pydantic rules: applying every fix of an example gives code that
+parses and reads like the example's `fixed` text; edits of one fix never overlap."""
+
+from __future__ import annotations
+
+import ast
+import itertools
+
+import pytest
+from conftest import check_example
+
+from backend_expert.findings import Finding
+from backend_expert.rules import all_rules
+
+PACKS = ("fastapi", "pydantic")
+CASES = [
+    (rule, example)
+    for rule in all_rules()
+    if rule.pack in PACKS and rule.fix_applicability is not None
+    for example in rule.fire
+    if example.fixed
+]
+
+
+def apply(text: str, findings: list[Finding]) -> str:
+    """Apply all edits of the findings, last first; identical edits (same import) count once."""
+    lines = text.splitlines(keepends=True)
+    offsets = [0]
+    for line in lines:
+        offsets.append(offsets[-1] + len(line))
+    edits = {edit for finding in findings if finding.fix for edit in finding.fix.edits}
+    for edit in sorted(
+        edits, key=lambda e: (e.line, e.column, e.end_line, e.end_column), reverse=True
+    ):
+        start = offsets[edit.line - 1] + edit.column - 1
+        end = offsets[edit.end_line - 1] + edit.end_column - 1
+        text = text[:start] + edit.content + text[end:]
+    return text
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: f"{c[0].slug}:{c[1].title}")
+def test_fixes_give_the_fixed_example(case):
+    rule, example = case
+    result = check_example(rule, example)
+    findings = [f for f in result.findings if f.code == rule.code]
+    assert any(f.fix for f in findings)
+    for finding in findings:
+        if finding.fix is None:
+            continue
+        assert finding.fix.applicability.value == rule.fix_applicability.value
+        spans = sorted((e.line, e.column, e.end_line, e.end_column) for e in finding.fix.edits)
+        for first, second in itertools.pairwise(spans):
+            assert (first[2], first[3]) <= (second[0], second[1]), "overlapping edits"
+    path, text = next(iter(example.sources().items()))
+    fixed = apply(text, [f for f in findings if f.path == path])
+    ast.parse(fixed)
+    got = [line.replace("  # flagged", "").rstrip() for line in fixed.splitlines() if line.strip()]
+    for line in example.fixed.splitlines():
+        if line.strip():
+            assert line.rstrip() in got, f"{line!r} not in:\n{fixed}"
