@@ -9,6 +9,9 @@ from backend_expert.discover import _add_requirement
 from backend_expert.engine import RunResult, run_sources
 from backend_expert.rules import Example, Rule
 
+# Fixture projects are data for bex (some hold test files of their own), not tests to collect.
+collect_ignore_glob = ["fixtures/*"]
+
 
 def check_example(rule: Rule, example: Example) -> RunResult:
     """Run one rule (plus the core ones) over an example, in memory."""

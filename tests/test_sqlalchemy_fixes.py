@@ -89,3 +89,41 @@ def test_every_sqlalchemy_fix_has_the_rules_applicability():
         for finding in check_example(rule, example).findings:
             if finding.code == rule.code and finding.fix:
                 assert finding.fix.applicability == rule.fix_applicability
+
+
+def _rule(code: str):
+    return next(rule for rule in all_rules() if rule.code == code)
+
+
+def test_declarative_base_fix_keeps_a_shared_import():
+    from backend_expert.rules.base import Example
+
+    code = (
+        "from sqlalchemy.orm import declarative_base, relationship\n\n"
+        "Base = declarative_base(cls=Helpers)\n"
+    )
+    fixed = fix_all(_rule("BEX303"), Example(code=code))
+    assert fixed == (
+        "from sqlalchemy.orm import declarative_base, relationship\n"
+        "from sqlalchemy.orm import DeclarativeBase\n\n"
+        "class Base(Helpers, DeclarativeBase):\n    pass\n"
+    )
+
+
+def test_no_fix_when_the_type_cannot_be_mapped_or_a_keyword_differs():
+    from backend_expert.rules.base import Example
+
+    code = (
+        "from sqlalchemy import JSON, Column, Integer\n"
+        "from sqlalchemy.orm import DeclarativeBase\n\n\n"
+        "class Base(DeclarativeBase):\n    pass\n\n\n"
+        "class Doc(Base):\n"
+        "    __tablename__ = 'docs'\n"
+        "    id = Column(Integer, primary_key=True, key='pk')\n"
+        "    body = Column(JSON)\n"
+        "    size = Column(Integer, **extra)\n"
+    )
+    findings = check_example(_rule("BEX302"), Example(code=code)).findings
+    ours = [f for f in findings if f.code == "BEX302"]
+    assert len(ours) == 3
+    assert [f.fix is not None for f in ours] == [True, False, False]

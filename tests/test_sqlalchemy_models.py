@@ -335,3 +335,18 @@ async def job(db: DbFactory):
     types = _type_of_names(files, "svc/jobs.py")
     assert types["session"] == "sqlalchemy.ext.asyncio.AsyncSession"
     assert types["inner"] == "sqlalchemy.ext.asyncio.AsyncSession"
+
+
+def test_sqlalchemy_facts_are_part_of_the_cached_digest():
+    def digest(text: str) -> str:
+        project, _ = project_of({"app.py": text})
+        return project.modules["app"].digest()
+
+    base = (
+        "from sqlalchemy.orm import declared_attr, relationship\n\n\n"
+        "class Mixin:\n    @declared_attr\n    def owner(cls):\n"
+        "        return relationship('User', lazy='{lazy}')\n"
+    )
+    assert digest(base.format(lazy="select")) != digest(base.format(lazy="selectin"))
+    moved = base.format(lazy="select").replace("\n\n\nclass", "\n\n\n# a comment\n\nclass")
+    assert digest(moved) == digest(base.format(lazy="select"))

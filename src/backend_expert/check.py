@@ -188,6 +188,7 @@ def make_finding(
         docs=rule.docs_url,
         cwe=rule.cwe,
         source=origin,
+        security_severity=rule.security_severity,
     )
 
 

@@ -17,7 +17,7 @@ from backend_expert import __version__
 from backend_expert.config import ConfigError, Selection, load_config, validate_selector
 from backend_expert.findings import Confidence
 
-FORMAT_NAMES = ("text", "concise", "json")
+FORMAT_NAMES = ("text", "concise", "json", "sarif", "github", "gitlab", "junit", "markdown")
 
 
 def _selectors(values: tuple[str, ...], option: str) -> tuple[str, ...]:
@@ -125,6 +125,24 @@ def main() -> None:
     help="Worker processes (default: one per core).",
 )
 @click.option("-q", "--quiet", is_flag=True, help="Print findings only: no summary, no warnings.")
+@click.option(
+    "--baseline",
+    "baseline_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="Report only findings this baseline file does not list (default: .bex-baseline.json in the project root, when present).",
+)
+@click.option("--no-baseline", is_flag=True, help="Report every finding, ignoring the baseline.")
+@click.option(
+    "--force-exclude",
+    is_flag=True,
+    help="Apply exclude/extend-exclude to files named on the command line too (for pre-commit).",
+)
+@click.option(
+    "--show-suppressed",
+    is_flag=True,
+    help="Also list the findings silenced by comments or per-file-ignores, with their reasons.",
+)
 @click.option("--fix", is_flag=True, help="Apply the safe fixes, then report what remains.")
 @click.option(
     "--unsafe-fixes",
@@ -149,6 +167,10 @@ def check(
     config_path: Path | None,
     jobs: int | None,
     quiet: bool,
+    baseline_path: Path | None = None,
+    no_baseline: bool = False,
+    show_suppressed: bool = False,
+    force_exclude: bool = False,
     fix: bool = False,
     unsafe_fixes: bool = False,
     diff: bool = False,
@@ -174,6 +196,12 @@ def check(
         )
     if min_confidence:
         config.min_confidence = Confidence(min_confidence)
+    if force_exclude and paths:
+        from backend_expert.discover import is_excluded
+
+        targets = [target for target in targets if not is_excluded(target, config)]
+        if not targets:
+            sys.exit(0)  # every file named is excluded: nothing to check
     result = run(targets, config, use_cache=not no_cache, cache_dir=cache_dir, jobs=jobs)
     fixed = None
     if fix or fix_only or diff:
@@ -190,15 +218,29 @@ def check(
                 targets, config, use_cache=not no_cache, cache_dir=cache_dir, jobs=jobs
             ),
         )
+    if not no_baseline:
+        from backend_expert.baseline import apply, default_path
+
+        apply(result, baseline_path or default_path(root), required=baseline_path is not None)
     if not quiet:
         for warning in result.warnings:
             click.echo(f"bex: warning: {warning}", err=True)
+        if result.baselined and (statistics or output_format != "text"):
+            click.echo(f"bex: {result.baselined} findings in the baseline not shown", err=True)
     if statistics:
         click.echo(_statistics(result.findings), nl=False)
+    elif output_format == "sarif" and show_suppressed:
+        from backend_expert.report.sarif import render_with_suppressed
+
+        click.echo(render_with_suppressed(result), nl=False)
     else:
         click.echo(
             formatter(output_format)(result, _use_color() and output_format == "text"), nl=False
         )
+        if show_suppressed:
+            from backend_expert.report.suppressed import render as suppressed
+
+            click.echo(suppressed(result), nl=False, err=output_format not in ("text", "concise"))
         if output_format == "text" and not quiet:
             from backend_expert.report.text import summary
 
@@ -214,6 +256,46 @@ def _statistics(findings) -> str:
         mark = "[*]" if fixable[code] else "[ ]"
         lines.append(f"{count:>6}  {code:<7} {mark} {slug}")
     return "\n".join(lines) + ("\n" if lines else "")
+
+
+@main.command()
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option(
+    "--update",
+    is_flag=True,
+    help="Only drop entries whose finding is gone; never add new findings.",
+)
+@click.option(
+    "--baseline",
+    "baseline_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="The baseline file (default: .bex-baseline.json in the project root).",
+)
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="Read settings from this bex.toml or pyproject.toml.",
+)
+@click.option("--no-cache", is_flag=True, help="Ignore and do not write the cache.")
+def baseline(
+    paths: tuple[Path, ...],
+    update: bool,
+    baseline_path: Path | None,
+    config_path: Path | None,
+    no_cache: bool,
+) -> None:
+    """Accept the current findings of PATHS: `bex check` then reports only new ones."""
+    from backend_expert.baseline import command
+    from backend_expert.discover import find_root
+
+    targets = list(paths) or [Path(".")]
+    if config_path is not None and not config_path.is_file():
+        raise ConfigError(f"--config {config_path}: no such file")
+    config = load_config(find_root(Path(os.path.abspath(targets[0]))), config_path)
+    click.echo(command(targets, config, baseline_path, update, use_cache=not no_cache), nl=False)
 
 
 @main.command()
@@ -270,3 +352,116 @@ def explain(rule_id: str | None, everything: bool) -> None:
         Console().print(Markdown(text))
     else:
         click.echo(text, nl=False)
+
+
+@main.command()
+@click.argument("name", required=False)
+@click.option("--framework", type=click.Choice(["fastapi", "django", "flask"]))
+@click.option("--async/--no-async", "use_async", default=None, help="async views and drivers")
+@click.option("--database", type=click.Choice(["sqlite", "postgresql", "mysql"]))
+@click.option("--orm", type=click.Choice(["sqlalchemy", "django-orm", "none"]))
+@click.option("--api-style", type=click.Choice(["rest", "graphql"]))
+@click.option("--testing", type=click.Choice(["pytest"]), default="pytest", show_default=True)
+@click.option(
+    "-d",
+    "--directory",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Where to write the project (default: ./NAME).",
+)
+@click.option(
+    "--update",
+    "update_path",
+    type=click.Path(path_type=Path, file_okay=False, exists=True),
+    help="Instead of creating, move a project made by `bex new` to this version's template.",
+)
+def new(name, framework, use_async, database, orm, api_style, testing, directory, update_path):
+    """Create a new service that passes its own tests and `bex check`.
+
+    \b
+    Defaults follow the decision matrix (`bex new NAME` = FastAPI, async, PostgreSQL,
+    SQLAlchemy 2.0, REST, pytest); in a terminal, missing choices are asked for.
+    """
+    from backend_expert.scaffold.generate import ScaffoldError, generate, update
+    from backend_expert.scaffold.prompt import ask_missing
+
+    try:
+        if update_path is not None:
+            update(update_path)
+            click.echo(f"updated {update_path} to the bex {__version__} template")
+            return
+        if name is None:
+            raise click.UsageError("give the new project's NAME (or --update PATH)")
+        choices = ask_missing(
+            name,
+            framework=framework,
+            use_async=use_async,
+            database=database,
+            orm=orm,
+            api_style=api_style,
+            testing=testing,
+            interactive=sys.stdin.isatty() and sys.stdout.isatty(),
+        )
+        target = generate(choices, directory or Path(name))
+    except ScaffoldError as error:
+        raise ConfigError(str(error)) from None
+    click.echo(f"created {target} ({choices.summary()})")
+    click.echo(f"next: cd {target} && python3 -m venv .venv && .venv/bin/pip install -e '.[test]' && .venv/bin/python -m pytest -q")
+
+
+def _needs_extra(extra: str, error: ImportError, modules: tuple[str, ...]) -> ConfigError:
+    """A clear message when an optional dependency of a command is not installed."""
+    missing = (error.name or "").partition(".")[0]
+    if missing not in modules:
+        raise error
+    return ConfigError(
+        f"`bex {extra}` needs the optional `{missing}` package: "
+        f"pip install 'backend-expert[{extra}]'"
+    )
+
+
+@main.command()
+@click.option("--no-cache", is_flag=True, help="Build the project model without the cache.")
+def lsp(no_cache: bool) -> None:
+    """Run the language server (LSP over stdio) for editors."""
+    try:
+        from backend_expert.lsp import serve
+    except ImportError as error:
+        raise _needs_extra("lsp", error, ("pygls", "lsprotocol")) from None
+    serve(use_cache=not no_cache)
+
+
+@main.command("mcp")
+@click.option(
+    "--root",
+    type=click.Path(path_type=Path, file_okay=False, exists=True),
+    default=".",
+    show_default=True,
+    help="The project root: the only tree the tools may read or write.",
+)
+@click.option("--http", is_flag=True, help="Serve streamable HTTP on 127.0.0.1 instead of stdio.")
+@click.option("--port", type=click.IntRange(1, 65535), default=8765, show_default=True)
+def mcp_command(root: Path, http: bool, port: int) -> None:
+    """Run the MCP server (tools for coding agents) over stdio, or HTTP on loopback."""
+    try:
+        from backend_expert.mcp_server import serve
+    except ImportError as error:
+        raise _needs_extra("mcp", error, ("mcp", "pydantic")) from None
+    serve(root, http=http, port=port)
+
+
+@main.command()
+@click.option(
+    "--dir",
+    "directory",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=".",
+    show_default=True,
+    help="The project to write .claude/skills/bex-review/SKILL.md and .claude/agents/bex-reviewer.md in.",
+)
+@click.option("--force", is_flag=True, help="Replace the files if they exist.")
+def skill(directory: Path, force: bool) -> None:
+    """Write an agent skill and a reviewer agent that teach coding agents to use bex."""
+    from backend_expert.skill import write_skill
+
+    for path in write_skill(directory, main, force=force):
+        click.echo(f"wrote {path}")

@@ -342,3 +342,19 @@ def _read_setup_cfg(path: Path, deps: dict[str, str]) -> None:
 
 def declared_frameworks(dependencies: dict[str, str]) -> set[str]:
     return {DISTRIBUTIONS[name] for name in dependencies if name in DISTRIBUTIONS}
+
+
+def is_excluded(path: Path, config: Config) -> bool:
+    """True when `path`, or a folder between it and the project root, matches `exclude` or
+    `extend-exclude`. For `--force-exclude`: pre-commit names files one by one, and a
+    file named explicitly is otherwise always checked."""
+    rel = relative(Path(os.path.abspath(path)), config.root)
+    if rel.startswith("/") or rel in ("", "."):
+        return False
+    walker = _Walker(config, Discovery(root=config.root))
+    parts = rel.split("/")
+    for index, name in enumerate(parts):
+        sub = os.path.join(str(config.root), *parts[: index + 1])
+        if walker.excluded(sub, name, index < len(parts) - 1 or os.path.isdir(sub), ()):
+            return True
+    return False

@@ -32,7 +32,13 @@ from backend_expert.index import (
     module_names,
 )
 from backend_expert.parse import ReadProblem, SourceFile, decode, parse_text
-from backend_expert.suppress import Filtered, PerFileIgnores, Suppression, apply_suppressions
+from backend_expert.suppress import (
+    Filtered,
+    PerFileIgnores,
+    Suppression,
+    apply_suppressions,
+    suppress_and_audit,
+)
 
 PARALLEL_THRESHOLD = 64  # below this many files a process pool costs more than it saves
 
@@ -46,6 +52,7 @@ class RunResult:
     from_cache: int = 0
     root: Path | None = None
     texts: dict[str, str] = field(default_factory=dict)  # sources of files with findings
+    baselined: int = 0  # findings hidden because the baseline file lists them
     _project: Project | None = None
     _build_project: Callable[[], Project] | None = field(default=None, repr=False)
 
@@ -151,6 +158,7 @@ def _check(
     findings = list(problems)
     if source is not None and source.tree is not None and facts is not None:
         findings.extend(checker.check_file(source, facts))
+        return suppress_and_audit(findings, source, facts, checker, per_file)
     return apply_suppressions(findings, source.text if source else "", per_file)
 
 
@@ -354,8 +362,13 @@ def _run(
     result = RunResult(findings=[], warnings=list(found.warnings), files=len(checked), root=root)
     result._build_project = build
     digests = (entry.digest for entry in entries.values() if entry.digest)
+    from backend_expert.pytest_config import config_fingerprint  # pytest settings feed BEX902
+
     model_key = model_fingerprint(
-        digests, found.dependencies, found.requires_python, config.target_version
+        digests,
+        {**found.dependencies, " pytest-config": config_fingerprint(str(root))},
+        found.requires_python,
+        config.target_version,
     )
     to_check = []
     for rel, path in checked.items():

@@ -96,6 +96,7 @@ class Finding:
     docs: str = ""
     cwe: int | None = None
     source: str | None = None  # where a tainted value came from, for data-flow findings
+    security_severity: float | None = None  # GitHub code scanning's 0.1-10 score
     extra: tuple[tuple[str, str], ...] = field(default=())
 
     @property
@@ -119,5 +120,6 @@ class Finding:
             "fix": self.fix.to_dict() if self.fix else None,
             "cwe": self.cwe,
             "source": self.source,
+            "security_severity": self.security_severity,
             "docs": self.docs,
         }

@@ -22,6 +22,7 @@ from backend_expert.discover import IMPORTS, declared_frameworks
 if TYPE_CHECKING:
     from backend_expert.django_web import WebFacts
     from backend_expert.fastapi_facts import FastAPIFacts
+    from backend_expert.flask_facts import FlaskFacts
     from backend_expert.sqlalchemy_facts import SqlaFacts
 
 
@@ -97,6 +98,8 @@ class ModuleFacts:
     fastapi: FastAPIFacts | None = None
     # SQLAlchemy facts (declared_attr members, session factories, session dependencies).
     sqlalchemy: SqlaFacts | None = None
+    # Flask apps, blueprints and routes: flask_facts.py (merged by flask_web.py).
+    flask: FlaskFacts | None = None
 
     def digest(self) -> str:
         """A hash stable across processes (sets are sorted: string hashing is randomised)."""
@@ -134,6 +137,7 @@ class ModuleFacts:
             self.save_signals,
             sorted(self.call_args.items()),
             self.django_web.key() if self.django_web else None,
+            self.flask.key() if self.flask else None,
             sorted(self.lookups.items()),
             self.fastapi.key() if self.fastapi else None,
             self.sqlalchemy.key() if self.sqlalchemy else None,
@@ -330,6 +334,9 @@ def collect_facts(
     from backend_expert.sqlalchemy_facts import collect_sqlalchemy_facts
 
     facts.sqlalchemy = collect_sqlalchemy_facts(tree, collector, text)
+    from backend_expert.flask_facts import collect_flask_facts
+
+    facts.flask = collect_flask_facts(tree, rel_path, collector, text)
     return facts
 
 

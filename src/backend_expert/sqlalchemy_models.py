@@ -24,12 +24,28 @@ API: `sqlalchemy_models(project)` -> `SqlaModels`; `.model(qualname)` -> `Model 
 from __future__ import annotations
 
 import ast
-import builtins
-import re
 from dataclasses import dataclass, field, replace
-from itertools import pairwise
 
 from backend_expert.index import ClassFacts, MemberFacts, ModuleFacts, Project
+from backend_expert.sqlalchemy_columns import (  # noqa: F401  (Column..: re-exported API)
+    BUILTIN_NAMES,
+    COLUMN_CALLS,
+    LAZY_VALUES,
+    RELATIONSHIP_CALLS,
+    Column,
+    Relationship,
+    Unknown,
+    annotation_target,
+    is_sensitive_column,
+    last_part,
+    lazy_of,
+    literal,
+    mapped_head,
+    mapped_inner,
+    parse_expr,
+    read_column,
+    string_literal,
+)
 from backend_expert.sqlalchemy_sessions import (  # noqa: F401  (re-exported API)
     factory_product,
     session_class,
@@ -56,51 +72,6 @@ SQLMODEL = "sqlmodel.SQLModel"
 FLASK_SQLALCHEMY = frozenset(
     {"flask_sqlalchemy.SQLAlchemy", "flask_sqlalchemy.extension.SQLAlchemy"}
 )
-MAPPED_HEADS = frozenset({"Mapped", "WriteOnlyMapped", "DynamicMapped"})
-RELATIONSHIP_CALLS = frozenset({"relationship", "relation", "Relationship", "dynamic_loader"})
-COLUMN_CALLS = frozenset({"Column", "mapped_column", "Field", "column_property"})
-COLLECTIONS = frozenset({"list", "List", "set", "Set", "Sequence", "tuple", "dict", "Dict"})
-# Loading strategies that do not emit a query when the attribute is first read.
-EAGER = frozenset({"selectin", "joined", "subquery", "immediate"})
-BUILTIN_NAMES = frozenset(dir(builtins))
-LAZY_VALUES = {"True": "select", "False": "joined", "None": "noload"}
-
-
-@dataclass
-class Column:
-    """A mapped column: `type` is the Python type for `Mapped[...]`/SQLModel, `sql_type` the
-    SQL type written in `Column(...)`/`mapped_column(...)`, as source text (qualified names)."""
-
-    name: str
-    owner: str  # qualified name of the class that declares it
-    style: str  # "mapped" (Mapped annotation), "column" (legacy Column), "sqlmodel"
-    type: str | None = None
-    sql_type: str | None = None
-    nullable: bool | None = None
-    primary_key: bool = False
-    foreign_key: bool = False
-
-    @property
-    def sensitive(self) -> bool:
-        return is_sensitive_column(self.name)
-
-
-@dataclass
-class Relationship:
-    name: str
-    owner: str
-    target: str | None  # qualified model class, None when it cannot be resolved
-    target_name: str | None  # as written ("User", "app.models.User", from the annotation)
-    lazy: str = "select"  # the loading strategy; "unknown" when it is not a literal
-    back_populates: str | None = None
-    backref: str | None = None
-    uselist: bool | None = None  # True for collections, False for scalars, None unknown
-    viewonly: bool = False
-
-    @property
-    def lazy_loads(self) -> bool:
-        """Reading it on an object loaded without an eager option emits a query."""
-        return self.lazy == "select"
 
 
 @dataclass
@@ -117,32 +88,6 @@ class Model:
 
     def attribute(self, name: str) -> Column | Relationship | None:
         return self.relationships.get(name) or self.columns.get(name)
-
-
-def _literal(text: str | None) -> object:
-    if text is None:
-        return None
-    try:
-        return ast.literal_eval(text)
-    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
-        return _Unknown
-
-
-class _Unknown:
-    pass
-
-
-def _parse(text: str | None) -> ast.expr | None:
-    if not text:
-        return None
-    try:
-        return ast.parse(text, mode="eval").body
-    except (SyntaxError, ValueError, RecursionError):
-        return None
-
-
-def _last(name: str | None) -> str:
-    return (name or "").rpartition(".")[2]
 
 
 class SqlaModels:
@@ -192,7 +137,7 @@ class SqlaModels:
             kind = "root"
         elif resolved == SQLMODEL:
             kind = "sqlmodel"
-        elif (project.assigned_call(resolved) or "") in BASE_FACTORIES or _last(
+        elif (project.assigned_call(resolved) or "") in BASE_FACTORIES or last_part(
             project.assigned_call(resolved)
         ) == "generate_base":
             kind = "declarative"
@@ -202,7 +147,7 @@ class SqlaModels:
             facts = project.class_facts(resolved)
             if facts is not None and (
                 any(project.resolve(b) in DECLARATIVE_ROOTS for b in facts.bases)
-                or any(_last(d) == "as_declarative" for d in facts.decorators)
+                or any(last_part(d) == "as_declarative" for d in facts.decorators)
             ):
                 kind = "declarative"
         self._kinds[qualname] = kind
@@ -269,7 +214,7 @@ class SqlaModels:
                 elif isinstance(item, Column):
                     model.columns[name] = item
                     model.relationships.pop(name, None)
-                if owner == model.qualname and _mapped_head(member.annotation):
+                if owner == model.qualname and mapped_head(member.annotation):
                     model.uses_mapped = True
 
     def _member(
@@ -281,9 +226,9 @@ class SqlaModels:
             rest = member.annotation[len(prefix) :]
             if rest in BUILTIN_NAMES:  # a bare `str` annotation is rendered qualified
                 member = replace(member, annotation=rest)
-        head = _mapped_head(member.annotation)
-        inner = _mapped_inner(member.annotation) if head else None
-        called = _last(member.callee)
+        head = mapped_head(member.annotation)
+        inner = mapped_inner(member.annotation) if head else None
+        called = last_part(member.callee)
         if called in RELATIONSHIP_CALLS:
             hint = inner or member.annotation
             return self._relationship(name, member, owner, module, hint, model.base)
@@ -295,8 +240,8 @@ class SqlaModels:
             if called == "Field" and flavour != "sqlmodel":
                 return None
             if flavour == "sqlmodel" and not head:
-                inner = _parse(member.annotation)
-            return _column(name, member, owner, inner, head is not None, flavour)
+                inner = parse_expr(member.annotation)
+            return read_column(name, member, owner, inner, head is not None, flavour)
         return None
 
     def _relationship(
@@ -308,23 +253,23 @@ class SqlaModels:
         hint: object,
         base: str = "",
     ) -> Relationship:
-        annotation = hint if isinstance(hint, ast.expr) else _parse(hint)  # type: ignore[arg-type]
-        written, uselist = _annotation_target(annotation)
+        annotation = hint if isinstance(hint, ast.expr) else parse_expr(hint)  # type: ignore[arg-type]
+        written, uselist = annotation_target(annotation)
         if member.args:
             first = member.args[0]
-            value = _literal(first)
+            value = literal(first)
             if isinstance(value, str):
                 written = value
-            elif value is _Unknown and not first.startswith("lambda"):
+            elif value is Unknown and not first.startswith("lambda"):
                 written = first
-        lazy = _lazy(member)
-        uselist_kw = _literal(member.keyword("uselist"))
+        lazy = lazy_of(member)
+        uselist_kw = literal(member.keyword("uselist"))
         if isinstance(uselist_kw, bool):
             uselist = uselist_kw
         backref = member.keyword("backref")
-        back_name = _literal(backref)
+        back_name = literal(backref)
         if not isinstance(back_name, str) and backref:
-            call = _parse(backref)
+            call = parse_expr(backref)
             if isinstance(call, ast.Call) and call.args and isinstance(call.args[0], ast.Constant):
                 back_name = call.args[0].value
         return Relationship(
@@ -333,10 +278,10 @@ class SqlaModels:
             target=self._target(written, module, owner, base),
             target_name=written,
             lazy=lazy,
-            back_populates=_string(member.keyword("back_populates")),
+            back_populates=string_literal(member.keyword("back_populates")),
             backref=back_name if isinstance(back_name, str) else None,
             uselist=uselist,
-            viewonly=_literal(member.keyword("viewonly")) is True,
+            viewonly=literal(member.keyword("viewonly")) is True,
         )
 
     def _target(
@@ -358,7 +303,7 @@ class SqlaModels:
                 return found.qualname
         if "." in written and (found := self.model(written)) is not None:
             return found.qualname
-        candidates = self.by_name.get(_last(written), [])
+        candidates = self.by_name.get(last_part(written), [])
         if len(candidates) > 1 and base:  # the base's registry resolves names
             candidates = [c for c in candidates if self.models[c].base == base]
         if len(candidates) == 1:
@@ -374,7 +319,7 @@ class SqlaModels:
                     continue
                 reverse_lazy = "select"
                 member = self._raw_member(relation.owner, relation.name)
-                call = _parse(member.keyword("backref")) if member else None
+                call = parse_expr(member.keyword("backref")) if member else None
                 if isinstance(call, ast.Call):
                     reverse_lazy = "unknown"
                     for keyword in call.keywords:
@@ -408,164 +353,6 @@ class SqlaModels:
             for m in self.models.values()
             if m.qualname == qualname or qualname in self.project.ancestors(m.qualname)
         ]
-
-
-def _mapped_head(annotation: str | None) -> str | None:
-    node = _parse(annotation) if annotation and "Mapped" in annotation else None
-    if isinstance(node, ast.Subscript):
-        head = _last(ast.unparse(node.value))
-        return head if head in MAPPED_HEADS else None
-    return None
-
-
-def _mapped_inner(annotation: str | None) -> ast.expr | None:
-    node = _parse(annotation)
-    return node.slice if isinstance(node, ast.Subscript) else None
-
-
-def _unwrap_optional(node: ast.expr | None) -> tuple[ast.expr | None, bool]:
-    """`Optional[T]`, `T | None`, `"T | None"` -> (T, True); anything else -> (node, False)."""
-    optional = False
-    for _ in range(4):
-        if isinstance(node, ast.Constant) and isinstance(node.value, str):
-            node = _parse(node.value)
-            continue
-        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr):
-            left_none = isinstance(node.left, ast.Constant) and node.left.value is None
-            right_none = isinstance(node.right, ast.Constant) and node.right.value is None
-            if left_none or right_none:
-                node, optional = (node.right if left_none else node.left), True
-                continue
-        if isinstance(node, ast.Subscript) and _last(ast.unparse(node.value)) == "Optional":
-            node, optional = node.slice, True
-            continue
-        break
-    return node, optional
-
-
-def _annotation_target(annotation: ast.expr | None) -> tuple[str | None, bool | None]:
-    """The class named by a relationship annotation, and whether it is a collection."""
-    node, _ = _unwrap_optional(annotation)
-    uselist: bool | None = None
-    if isinstance(node, ast.Subscript) and _last(ast.unparse(node.value)) in COLLECTIONS:
-        uselist = True
-        node = node.slice
-        if isinstance(node, ast.Tuple) and node.elts:
-            node = node.elts[-1]
-        node, _ = _unwrap_optional(node)
-    elif node is not None:
-        uselist = False
-    if isinstance(node, (ast.Name, ast.Attribute)):
-        return ast.unparse(node), uselist
-    return None, uselist
-
-
-def _lazy(member: MemberFacts) -> str:
-    text = member.keyword("lazy")
-    if text is None:
-        kwargs = _parse(member.keyword("sa_relationship_kwargs"))
-        if isinstance(kwargs, ast.Dict):
-            for key, value in zip(kwargs.keys, kwargs.values, strict=True):
-                if isinstance(key, ast.Constant) and key.value == "lazy":
-                    text = ast.unparse(value)
-        elif kwargs is not None:
-            return "unknown"
-    if _last(member.callee) == "dynamic_loader":
-        return "dynamic"
-    if text is None:
-        return "select"
-    if text in LAZY_VALUES:
-        return LAZY_VALUES[text]
-    value = _literal(text)
-    return value if isinstance(value, str) else "unknown"
-
-
-def _string(text: str | None) -> str | None:
-    value = _literal(text)
-    return value if isinstance(value, str) else None
-
-
-def _column(
-    name: str,
-    member: MemberFacts,
-    owner: str,
-    inner: ast.expr | None,
-    mapped: bool,
-    flavour: str,
-) -> Column:
-    python_type, optional = _unwrap_optional(inner)
-    style = "mapped" if mapped else "sqlmodel" if flavour == "sqlmodel" else "column"
-    primary = _literal(member.keyword("primary_key")) is True
-    nullable_kw = _literal(member.keyword("nullable"))
-    sql_type = None
-    foreign = any("ForeignKey" in arg for arg in member.args) or member.keyword("foreign_key")
-    for arg in member.args:
-        if _literal(arg) is _Unknown and "ForeignKey" not in arg and not arg.startswith("lambda"):
-            sql_type = arg
-            break
-        if isinstance(_literal(arg), str) and _last(member.callee) == "Column":
-            continue  # `Column("name", Integer)`: the column's name comes first
-        break
-    if isinstance(nullable_kw, bool):
-        nullable: bool | None = nullable_kw
-    elif primary:
-        nullable = False
-    elif mapped or style == "sqlmodel":
-        nullable = optional
-    else:
-        nullable = True  # `Column()` is nullable unless told otherwise
-    return Column(
-        name=name,
-        owner=owner,
-        style=style,
-        type=ast.unparse(python_type) if python_type is not None else None,
-        sql_type=sql_type,
-        nullable=nullable,
-        primary_key=primary,
-        foreign_key=bool(foreign),
-    )
-
-
-# --- sensitive columns --------------------------------------------------------------------
-
-SECRET_WORDS = frozenset(
-    {
-        "password", "passwd", "pwd", "passphrase", "secret", "token", "otp", "totp", "salt",
-        "credential", "credentials", "apikey", "privkey", "pin", "cvv", "ssn",
-    }
-)  # fmt: skip
-SECRET_PAIRS = frozenset(
-    {("api", "key"), ("private", "key"), ("secret", "key"), ("access", "key"),
-     ("signing", "key"), ("encryption", "key"), ("hashed", "password"), ("password", "hash")}
-)  # fmt: skip
-# A last word that makes the column a fact *about* the secret, not the secret itself.
-NOT_SECRET_LAST = frozenset(
-    {
-        "at", "on", "date", "time", "count", "type", "kind", "id", "ids", "url", "expires",
-        "expiry", "expiration", "length", "limit", "hint", "prefix", "suffix", "last4",
-        "version", "updated", "changed", "set", "enabled", "required", "policy", "name",
-        "used", "usage", "field", "valid", "strength", "reset",
-    }
-)  # fmt: skip
-FLAG_FIRST = frozenset({"is", "has", "can", "should", "show", "allow", "require", "requires"})
-
-
-def column_words(name: str) -> list[str]:
-    spaced = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name)
-    return [w for w in spaced.lower().split("_") if w]
-
-
-def is_sensitive_column(name: str) -> bool:
-    """A column (or field) that holds a secret: password, its hash, token, API key, secret.
-
-    `password_changed_at`, `token_count`, `is_secret` and `max_tokens` are not secrets.
-    """
-    words = column_words(name)
-    if not words or words[-1] in NOT_SECRET_LAST or words[0] in FLAG_FIRST:
-        return False
-    if any(word in SECRET_WORDS for word in words):
-        return True
-    return any(pair in SECRET_PAIRS for pair in pairwise(words))
 
 
 def sqlalchemy_models(project: Project) -> SqlaModels:

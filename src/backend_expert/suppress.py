@@ -16,11 +16,17 @@ import io
 import re
 import tokenize
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import pathspec
 
 from backend_expert.config import Config
 from backend_expert.findings import Finding
+
+if TYPE_CHECKING:
+    from backend_expert.check import Checker
+    from backend_expert.index import ModuleFacts
+    from backend_expert.parse import SourceFile
 
 _NOQA = re.compile(r"#\s*noqa(?::\s*(?P<codes>[A-Za-z0-9_,\s-]*))?", re.IGNORECASE)
 _BEX = re.compile(
@@ -133,3 +139,44 @@ def apply_suppressions(findings: list[Finding], text: str, per_file: PerFileIgno
         else:
             kept.append(finding)
     return Filtered(kept, suppressed)
+
+
+def suppress_and_audit(
+    findings: list[Finding],
+    source: SourceFile,
+    facts: ModuleFacts,
+    checker: Checker,
+    per_file: PerFileIgnores,
+) -> Filtered:
+    """`apply_suppressions` for a checked file, plus a BEX004 finding for each suppression
+    comment that silenced nothing (when that rule is enabled)."""
+    filtered = apply_suppressions(findings, source.text, per_file)
+    rules = {rule.code: rule for rule in checker.rules}
+    if "BEX004" not in rules or any(f.slug == "internal-error" for f in findings):
+        return filtered
+    comments = parse_suppressions(source.text)
+    if comments.skip_file or not comments.by_line:
+        return filtered
+    active = frozenset(
+        code
+        for code, rule in rules.items()
+        if not rule.has_project_check() and not (facts.is_test and rule.skip_tests)
+    )
+    from backend_expert.rules.core.unused_suppression import unused_findings
+
+    for finding in unused_findings(
+        source.path, source.text, comments, findings, active, checker.config
+    ):
+        if per_file.ignored(finding):
+            filtered.suppressed.append((finding, None))
+            continue
+        others = [
+            s
+            for s in comments.by_line.get(finding.line, ())
+            if s.matches(finding) and not (s.ids is None and s.kind == "bex")
+        ]
+        if others:
+            filtered.suppressed.append((finding, others[0]))
+        else:
+            filtered.kept.append(finding)
+    return filtered

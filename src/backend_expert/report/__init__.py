@@ -15,7 +15,16 @@ if TYPE_CHECKING:
 
 Formatter = Callable[["RunResult", bool], str]
 
-FORMATS = {"text": "text", "concise": "concise", "json": "json_format"}
+FORMATS = {
+    "text": "text",
+    "concise": "concise",
+    "json": "json_format",
+    "sarif": "sarif",
+    "github": "github",
+    "gitlab": "gitlab",
+    "junit": "junit",
+    "markdown": "markdown_format",
+}
 
 
 def formatter(name: str) -> Formatter:

@@ -111,8 +111,11 @@ def _counts(result: RunResult) -> str:
     files = f"{result.files} file{'s' if result.files != 1 else ''} checked"
     cached = f", {result.from_cache} from cache" if result.from_cache else ""
     silenced = f", {len(result.suppressed)} suppressed" if result.suppressed else ""
+    if result.baselined:
+        silenced += f", {result.baselined} in the baseline"
     if not result.findings:
-        return f"All clear: no findings ({files}{cached}{silenced})."
+        none = "no new findings" if result.baselined else "no findings"
+        return f"All clear: {none} ({files}{cached}{silenced})."
     parts = [
         f"{counts[s]} {s}{'s' if counts[s] != 1 and s != 'info' else ''}"
         for s in ("error", "warning", "info")

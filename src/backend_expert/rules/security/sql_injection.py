@@ -14,7 +14,10 @@ from backend_expert.rules.base import Example, Explanation, Rule, visit
 from backend_expert.sqltext import extra_fragments, strip_comments
 
 # Methods that run their first argument as SQL, on whatever object.
-METHOD_SINKS = frozenset({"execute", "executemany", "executescript", "exec_driver_sql", "raw"})
+METHOD_SINKS = frozenset(
+    {"execute", "executemany", "executescript", "exec_driver_sql", "raw"}
+    | {"fetch", "fetchrow", "fetchval"}  # asyncpg connections and pools
+)
 # Functions and classes whose first argument is SQL text, by qualified name.
 CALL_SINKS = {
     "sqlalchemy.text": "sqlalchemy.text()",

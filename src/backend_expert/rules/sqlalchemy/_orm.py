@@ -59,6 +59,8 @@ def import_edit(ctx: FileContext, module: str, names: list[str]) -> Edit | None:
     tree = ctx.source.tree
     assert tree is not None
     line = 1
+    while line <= 2 and ctx.source.line(line).startswith("#"):
+        line += 1  # never above a shebang or an encoding comment
     for stmt in tree.body:
         if isinstance(stmt, (ast.Import, ast.ImportFrom)):
             line = (stmt.end_lineno or stmt.lineno) + 1

@@ -15,6 +15,8 @@ from backend_expert.rules.sqlalchemy._loading import (
     relationship_names,
 )
 from backend_expert.rules.sqlalchemy._orm import skipped_path
+from backend_expert.rules.sqlalchemy._responses import response_schema, schema_fields
+from backend_expert.web import fastapi_route
 
 MODELS = """\
 from sqlalchemy import ForeignKey
@@ -60,6 +62,7 @@ class AsyncLazyLoad(Rule):
     code = "BEX304"
     slug = "sqlalchemy-async-lazy-load"
     pack = "sqlalchemy"
+    skip_tests = True
     severity = Severity.ERROR
     category = "correctness"
     frameworks = ("sqlalchemy", "sqlmodel")
@@ -79,7 +82,9 @@ class AsyncLazyLoad(Rule):
             "and statements bex cannot follow, relationships declared `selectin`/`joined`/"
             "`raise`, options such as `selectinload`/`joinedload`/`subqueryload`/"
             "`contains_eager`/`raiseload` on the attribute, `await obj.awaitable_attrs.x`, "
-            "and objects passed to `session.refresh()` are not reported."
+            "and objects passed to `session.refresh()` are not reported. A FastAPI route that "
+            "returns such objects is flagged too when its response model has a field named "
+            "like a lazy relationship: serialising the response reads it."
         ),
         why=(
             "A lazy load is a query SQLAlchemy runs implicitly when the attribute is first "
@@ -186,6 +191,46 @@ class Mailer:
 """,
             },
         ),
+        Example(
+            title="an async route whose response model serialises a lazy relationship",
+            files={
+                "app/__init__.py": "",
+                "app/models.py": MODELS,
+                "app/api.py": """\
+from fastapi import APIRouter, Depends
+from pydantic import BaseModel, ConfigDict
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from app.db import get_session
+from app.models import User
+
+router = APIRouter()
+
+
+class PostOut(BaseModel):
+    id: int
+
+
+class UserOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    posts: list[PostOut]
+
+
+@router.get("/users/{user_id}", response_model=UserOut)
+async def read_user(user_id: int, session: AsyncSession = Depends(get_session)):
+    return await session.get(User, user_id)  # flagged
+
+
+@router.get("/users")
+async def list_users(session: AsyncSession = Depends(get_session)) -> list[UserOut]:
+    result = await session.execute(select(User).options(selectinload(User.posts)))
+    return result.scalars().all()
+""",
+            },
+        ),
     )
     clean = (
         Example(
@@ -282,4 +327,33 @@ async def fresh(session: AsyncSession):
             f"with the statement (`selectinload({model}.{node.attr})`) or read it with "
             f"`await {name}.awaitable_attrs.{node.attr}`",
             confidence=Confidence.HIGH if relation.uselist is not False else Confidence.MEDIUM,
+        )
+
+    @visit(ast.Return)
+    def check_return(self, node: ast.Return, ctx: FileContext) -> None:
+        """`return user` from an async route whose response model reads a lazy relationship."""
+        if node.value is None or not relationship_names(ctx):
+            return
+        function = ctx.enclosing_function()
+        if not isinstance(function, ast.AsyncFunctionDef) or skipped_path(ctx):
+            return
+        route = fastapi_route(function, ctx)
+        schema = response_schema(route, ctx) if route is not None else None
+        if schema is None:
+            return
+        loaded = loading(ctx, function).value(node.value)
+        if not isinstance(loaded, Loaded) or loaded.flavour != "async":
+            return
+        fields = schema_fields(ctx.project, schema)
+        lazy = sorted(name for name in fields if loaded.lazy_relationship(name) is not None)
+        if not lazy:
+            return
+        model = loaded.model.name
+        shown = ", ".join(f"`{name}`" for name in lazy[:3])
+        ctx.report(
+            node,
+            f"The response model `{schema.rpartition('.')[2]}` reads {shown} of the returned "
+            f"`{model}`, lazy-loaded after the handler returned: serialising it raises "
+            f"`MissingGreenlet`; load {'them' if len(lazy) > 1 else 'it'} with the query "
+            f"(`selectinload({model}.{lazy[0]})`)",
         )

@@ -31,9 +31,10 @@ class CommitInLoop(Rule):
         what=(
             "Flags `session.commit()` (also awaited, also Flask-SQLAlchemy's `db.session`) "
             "directly in the body of a `for` loop that iterates over rows loaded by the "
-            "session, or that writes through the same session (`add`, `merge`, `delete`, "
-            "before committing (a statement per chunk is batching, not reported). Commits under an `if` (batching every N rows) or "
-            "inside `try` (deliberate per-row error isolation) are not reported."
+            "session, or that adds, merges or deletes objects through the same session before "
+            "committing. A statement per chunk of rows is batching and is not reported, nor "
+            "are commits under an `if` (every N rows) or inside `try` (deliberate per-row "
+            "error isolation)."
         ),
         why=(
             "Each commit ends a transaction: the database flushes its log to disk and, with "

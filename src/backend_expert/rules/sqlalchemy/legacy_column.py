@@ -188,10 +188,12 @@ class LegacyColumn(Rule):
     code = "BEX302"
     slug = "sqlalchemy-legacy-column"
     pack = "sqlalchemy"
+    skip_tests = True
     severity = Severity.INFO
     category = "modernization"
     frameworks = ("sqlalchemy", "flask_sqlalchemy")
-    min_versions = {"sqlalchemy": "2.0"}
+    # Flask-SQLAlchemy runs on SQLAlchemy 2.0 (and so with `Mapped`) from 3.0.3.
+    min_versions = {"sqlalchemy": "2.0", "flask-sqlalchemy": "3.0.3"}
     fix_applicability = Applicability.UNSAFE
     summary = "Declarative model column declared with `Column(...)` instead of `Mapped[...]`"
     hint = "Declare `name: Mapped[T] = mapped_column(...)` (`T | None` for nullable columns)."
@@ -323,6 +325,19 @@ class Thing(Base):
     id = Column(Integer, primary_key=True)
 """,
             dependencies=("sqlalchemy>=1.4,<2",),
+        ),
+        Example(
+            title="near miss: Flask-SQLAlchemy 2.5 pinned (it does not run on SQLAlchemy 2.0)",
+            code="""\
+from flask_sqlalchemy import SQLAlchemy
+
+db = SQLAlchemy()
+
+
+class Note(db.Model):
+    id = db.Column(db.Integer, primary_key=True)
+""",
+            dependencies=("Flask-SQLAlchemy==2.5.1",),
         ),
     )
 

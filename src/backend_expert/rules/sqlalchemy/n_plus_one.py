@@ -51,6 +51,7 @@ class NPlusOne(Rule):
     code = "BEX305"
     slug = "sqlalchemy-n-plus-one"
     pack = "sqlalchemy"
+    skip_tests = True
     severity = Severity.WARNING
     category = "performance"
     frameworks = ("sqlalchemy", "sqlmodel", "flask_sqlalchemy")
@@ -116,6 +117,43 @@ def titles(session: Session) -> list[str]:
 def legacy(session: Session) -> None:
     for author in session.query(Author).filter(Author.id > 1).all():
         print(author.books)  # flagged
+""",
+            },
+        ),
+        Example(
+            title="Flask-SQLAlchemy's `Model.query`",
+            files={
+                "blog/__init__.py": "",
+                "blog/ext.py": "from flask_sqlalchemy import SQLAlchemy\n\ndb = SQLAlchemy()\n",
+                "blog/models.py": """\
+from blog.ext import db
+
+
+class Post(db.Model):
+    id = db.Column(db.Integer, primary_key=True)
+    comments = db.relationship("Comment", backref="post")
+    tags = db.relationship("Tag", lazy="dynamic")
+
+
+class Comment(db.Model):
+    id = db.Column(db.Integer, primary_key=True)
+    post_id = db.Column(db.ForeignKey("post.id"))
+
+
+class Tag(db.Model):
+    id = db.Column(db.Integer, primary_key=True)
+    post_id = db.Column(db.ForeignKey("post.id"))
+""",
+                "blog/views.py": """\
+from blog.models import Comment, Post
+
+
+def counts():
+    return [(p.id, len(p.comments), p.tags.count()) for p in Post.query.all()]  # flagged
+
+
+def parents():
+    return [c.post.id for c in Comment.query.filter_by(post_id=1).all()]  # flagged
 """,
             },
         ),

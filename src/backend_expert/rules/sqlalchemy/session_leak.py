@@ -21,10 +21,19 @@ def _builds_session(call: ast.Call, ctx: FileContext) -> str | None:
     project = ctx.project
     resolved = project.resolve(callee)
     if session_flavour(project, resolved) is not None:
+        if any(_on_connection(a, ctx) for a in (*call.args, *(k.value for k in call.keywords))):
+            return None  # bound to a connection someone else opened (an event hook)
         return resolved
     if (project.assigned_call(resolved) or "").rpartition(".")[2] == "scoped_session":
         return None  # a registry: `Session.remove()` at teardown closes its sessions
     return factory_product(project, resolved)
+
+
+def _on_connection(node: ast.AST, ctx: FileContext) -> bool:
+    if not isinstance(node, ast.Name):
+        return False
+    kind = ctx.type_of(node) or ""
+    return "conn" in node.id.lower() or kind.endswith(("Connection", "AsyncConnection"))
 
 
 def _handled(name: str, function: ast.AST, assignment: ast.AST, ctx: FileContext) -> bool:
@@ -44,10 +53,12 @@ def _handled(name: str, function: ast.AST, assignment: ast.AST, ctx: FileContext
             return True
         if isinstance(node, (ast.Global, ast.Nonlocal)) and name in node.names:
             return True
-        if isinstance(node, ast.Call) and any(
-            _is_name(a, name) for a in (*node.args, *(k.value for k in node.keywords))
+        if (
+            isinstance(node, ast.Call)
+            and any(_is_name(a, name) for a in (*node.args, *(k.value for k in node.keywords)))
+            and _takes_ownership(node.func)
         ):
-            return True  # handed to other code (a repository, `closing()`, a helper)
+            return True  # handed to an owner: a repository object, `closing()`, a container
         if isinstance(node, (ast.Assign, ast.AnnAssign)) and node is not assignment:
             value = node.value
             if value is not None and any(_is_name(n, name) for n in ast.walk(value)):
@@ -57,6 +68,24 @@ def _handled(name: str, function: ast.AST, assignment: ast.AST, ctx: FileContext
         ):
             return True
     return False
+
+
+# Calls that take the session over; a plain function call (`service.get(db_session=s)`) only
+# borrows it.
+OWNERS = frozenset({"closing", "aclosing", "enter_context", "enter_async_context", "push",
+                    "callback", "push_async_callback", "append", "add", "extend", "insert",
+                    "setattr", "setdefault", "update", "put", "partial"})  # fmt: skip
+
+
+def _takes_ownership(func: ast.AST) -> bool:
+    name = (
+        func.id
+        if isinstance(func, ast.Name)
+        else func.attr
+        if isinstance(func, ast.Attribute)
+        else ""
+    )
+    return name[:1].isupper() or name in OWNERS
 
 
 def _is_name(node: ast.AST | None, name: str) -> bool:
@@ -78,8 +107,11 @@ class SessionLeak(Rule):
             "Flags `name = SessionLocal()` (a `sessionmaker`/`async_sessionmaker` product, or "
             "`Session(engine)`/`AsyncSession(engine)`) assigned to a local name in a function "
             "that never closes it, never uses it as a context manager, and does not let it go "
-            "(return, yield, store it, or pass it to other code). Sessions from a "
-            "`scoped_session` registry, tests and migrations are not reported."
+            "(return, yield, store it, hand it to an object or `closing()`; passing it to a "
+            "function only lends it). Sessions from a `scoped_session` registry, CLI commands "
+            "(`@click.command`, `@app.command`), sessions bound to a connection the caller "
+            "owns (`Session(bind=connection)` in an event hook), tests and migrations are not "
+            "reported."
         ),
         why=(
             "A session holds a pooled connection from its first query until it is closed. "
@@ -117,9 +149,10 @@ from sqlalchemy import text
 from app.db import AsyncLocal, SessionLocal
 
 
-def purge() -> None:
+def purge(service) -> None:
     session = SessionLocal()  # flagged
     session.execute(text("delete from logs"))
+    service.audit(db_session=session)
     session.commit()
 
 
@@ -182,6 +215,11 @@ def handed() -> None:
         session.commit()
 
 
+def owned(repositories: list) -> None:
+    session = SessionLocal()
+    repositories.append(Repository(session))
+
+
 def registry() -> None:
     session = Scoped()
     session.commit()
@@ -205,6 +243,8 @@ def registry() -> None:
             return
         if function.name in ("__enter__", "__aenter__", "setUp", "setup", "asyncSetUp"):
             return
+        if _is_cli_command(function):
+            return  # a one-shot command: the process ends with it
         made = _builds_session(value, ctx)
         if made is None or skipped_path(ctx) or _handled(target.id, function, node, ctx):
             return
@@ -215,3 +255,16 @@ def registry() -> None:
             f"`{'async ' if session_flavour(ctx.project, made) == 'async' else ''}with "
             f"{ast.unparse(value.func)}() as {target.id}:`",
         )
+
+
+CLI_DECORATORS = frozenset({"command", "group", "callback", "main"})
+
+
+def _is_cli_command(function: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+    for decorator in function.decorator_list:
+        target = decorator.func if isinstance(decorator, ast.Call) else decorator
+        if isinstance(target, ast.Attribute) and target.attr in CLI_DECORATORS:
+            return True
+        if isinstance(target, ast.Name) and target.id in CLI_DECORATORS:
+            return True
+    return False

@@ -1,0 +1,220 @@
+"""A secret, token or signature compared with `==`, which leaks timing."""
+
+from __future__ import annotations
+
+import ast
+
+from backend_expert.check import FileContext
+from backend_expert.dataflow import Kind, taint_of
+from backend_expert.findings import Applicability, Confidence, Fix, Severity
+from backend_expert.rules.base import Example, Explanation, Rule, visit
+from backend_expert.security_support import (
+    import_edit,
+    last_name,
+    node_text,
+    replace_node,
+    word_set,
+    words,
+)
+
+SECRET_WORDS = word_set(
+    """token signature sig digest hexdigest hmac mac secret apikey otp nonce csrf passcode"""
+)
+# Words that make a name describe a token (its type, its length...) rather than hold it.
+NOT_A_SECRET = word_set(
+    """type kind name length len count id ids expires expiry expiration at scope scopes url
+    header headers field version status format alg algorithm prefix"""
+)
+
+
+def secret_like(node: ast.AST) -> str | None:
+    """The name when `node` reads as a secret value (`signature`, `token`, `x.hexdigest()`)."""
+    name = last_name(node)
+    parts = words(name)
+    if not parts or parts[-1] in NOT_A_SECRET or NOT_A_SECRET.intersection(parts):
+        return None
+    if SECRET_WORDS.intersection(parts) or (parts[-1] == "key" and "api" in parts):
+        return name
+    return None
+
+
+MAC_WORDS = frozenset({"signature", "sig", "digest", "hexdigest", "hmac", "mac"})
+COMPUTED = frozenset({"expected", "computed", "calculated", "valid", "correct", "actual"})
+
+
+def computed_mac(node: ast.AST, ctx: FileContext) -> bool:
+    """`hmac.new(...).hexdigest()`, `expected_signature`: a MAC this code computed."""
+    function = ctx.enclosing_function()
+    if isinstance(node, ast.Name) and function is not None:
+        values = ctx.scope(function).values(node.id)
+        if len(values) == 1 and isinstance(values[0], ast.Call):
+            node = values[0]
+    if isinstance(node, ast.Call) and last_name(node) in ("hexdigest", "digest"):
+        return True
+    parts = words(last_name(node))
+    return bool(COMPUTED.intersection(parts)) and bool(MAC_WORDS.intersection(parts))
+
+
+def _model_column(node: ast.AST) -> bool:
+    """`User.api_token`, `models.Token.hash`: a column in a query expression, not a value."""
+    if not isinstance(node, ast.Attribute):
+        return False
+    owner = node.value
+    name = owner.id if isinstance(owner, ast.Name) else getattr(owner, "attr", "")
+    return name[:1].isupper()
+
+
+def _constant(node: ast.AST) -> bool:
+    return isinstance(node, ast.Constant) or (
+        isinstance(node, ast.Call) and last_name(node) in ("len", "int", "bool", "type")
+    )
+
+
+class InsecureCompare(Rule):
+    code = "BEX712"
+    slug = "insecure-compare"
+    pack = "security"
+    severity = Severity.WARNING
+    category = "security"
+    cwe = 208
+    security_severity = 5.9
+    skip_tests = True
+    fix_applicability = Applicability.UNSAFE
+    summary = "A secret, token or signature compared with `==` instead of a constant-time compare"
+    hint = "Compare secrets with `hmac.compare_digest(a, b)` (or `secrets.compare_digest`)."
+    explanation = Explanation(
+        what=(
+            "Flags `==` and `!=` between a value named like a secret (`token`, `signature`, "
+            "`digest`, `hexdigest()`, `api_key`, `otp`, `csrf`...) and a value from the "
+            "request (high confidence), or between such a value and a MAC the code computed "
+            "(medium: `expected_signature == signature`, `mac.hexdigest() == token`). Comparisons with constants, `None`, "
+            "lengths, and names that describe a token (`token_type`, `signature_version`) "
+            "are not flagged; `hmac.compare_digest()` and `secrets.compare_digest()` are the "
+            "fix."
+        ),
+        why=(
+            "`==` on strings stops at the first differing character, so an answer comes back "
+            "slightly sooner the fewer leading characters match. Measured over many requests, "
+            "that difference lets an attacker recover a webhook signature or an API key one "
+            "character at a time. `compare_digest` takes the same time whatever the input."
+        ),
+        use_instead="`hmac.compare_digest(expected, received)`; both sides str or both bytes.",
+        fix_safety=(
+            "The fix is unsafe: `compare_digest` raises `TypeError` on `None` or on a str "
+            "compared with bytes, where `==` returned False, and non-ASCII str are rejected."
+        ),
+        references=(
+            "https://docs.python.org/3/library/hmac.html#hmac.compare_digest",
+            "https://cwe.mitre.org/data/definitions/208.html",
+        ),
+    )
+    fire = (
+        Example(
+            title="a webhook signature checked with `==` (unsafe fix)",
+            code="""\
+import hashlib
+import hmac
+
+from flask import Flask, abort, request
+
+app = Flask(__name__)
+SECRET = b"from-the-vault"
+
+
+@app.route("/webhook", methods=["POST"])
+def webhook():
+    expected = hmac.new(SECRET, request.data, hashlib.sha256).hexdigest()
+    if request.headers.get("X-Signature") != expected:  # flagged
+        abort(403)
+    return "ok"
+
+
+def verify(payload, signature):
+    expected_signature = hmac.new(SECRET, payload, hashlib.sha256).hexdigest()
+    return expected_signature == signature  # flagged
+""",
+            fixed="""\
+import hashlib
+import hmac
+
+from flask import Flask, abort, request
+
+app = Flask(__name__)
+SECRET = b"from-the-vault"
+
+
+@app.route("/webhook", methods=["POST"])
+def webhook():
+    expected = hmac.new(SECRET, request.data, hashlib.sha256).hexdigest()
+    if not hmac.compare_digest(request.headers.get("X-Signature"), expected):
+        abort(403)
+    return "ok"
+
+
+def verify(payload, signature):
+    expected_signature = hmac.new(SECRET, payload, hashlib.sha256).hexdigest()
+    return hmac.compare_digest(expected_signature, signature)
+""",
+        ),
+    )
+    clean = (
+        Example(
+            title="`compare_digest`, constants, None and token metadata",
+            code="""\
+import hmac
+
+
+def check(token, expected_token, header):
+    if token is None or token == "":
+        return False
+    if header.token_type == "Bearer" and len(token) == 40:
+        return hmac.compare_digest(token, expected_token)
+    return False
+""",
+        ),
+    )
+
+    @visit(ast.Compare)
+    def check_compare(self, node: ast.Compare, ctx: FileContext) -> None:
+        if len(node.ops) != 1 or not isinstance(node.ops[0], ast.Eq | ast.NotEq):
+            return
+        left, right = node.left, node.comparators[0]
+        if _constant(left) or _constant(right) or _model_column(left) or _model_column(right):
+            return
+        secrets = [secret_like(left), secret_like(right)]
+        macs = [computed_mac(left, ctx), computed_mac(right, ctx)]
+        if not any(secrets) and not any(macs):
+            return
+        sources = [taint_of(side, ctx).kind for side in (left, right)]
+        if sources == [Kind.REQUEST, Kind.REQUEST]:
+            return  # both sides come from the client (double-submit CSRF): nothing to learn
+        if Kind.REQUEST in sources:
+            confidence = Confidence.HIGH
+        elif any(secrets) and any(macs):
+            confidence = Confidence.MEDIUM
+        else:
+            return
+        name = next((s for s in secrets if s), None) or last_name(left if macs[0] else right)
+        fix = self._fix(node, left, right, ctx)
+        ctx.report(
+            node,
+            f"`{name}` is compared with `{'==' if isinstance(node.ops[0], ast.Eq) else '!='}`, "
+            "which returns sooner the fewer leading characters match: timing reveals the "
+            "secret bit by bit. Use `hmac.compare_digest()`.",
+            confidence=confidence,
+            fix=fix,
+        )
+
+    @staticmethod
+    def _fix(node: ast.Compare, left: ast.AST, right: ast.AST, ctx: FileContext) -> Fix:
+        call = f"hmac.compare_digest({node_text(ctx, left)}, {node_text(ctx, right)})"
+        if isinstance(node.ops[0], ast.NotEq):
+            call = f"not {call}"
+        parent = ctx.parent()
+        if isinstance(parent, ast.BoolOp | ast.UnaryOp | ast.BinOp | ast.Compare):
+            call = f"({call})"
+        edits = [replace_node(ctx, node, call)]
+        added = import_edit(ctx, "hmac")
+        if added is not None:
+            edits.insert(0, added)
+        return Fix("Use `hmac.compare_digest()`", tuple(edits), Applicability.UNSAFE)

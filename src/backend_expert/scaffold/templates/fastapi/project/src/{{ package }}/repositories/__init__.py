@@ -1,0 +1,1 @@
+"""Data access: the only layer that builds queries."""
