@@ -127,7 +127,7 @@ def _real_fix_properties(sources: dict[str, str]) -> None:
         assert parse_text(path, outcome.text).syntax_error is None, path
         before = _comments(outcome.original) - Counter({"# flagged": 10**6})
         lost = before - _comments(outcome.text)
-        # unused-suppression (BEX004) exists to remove stale `# bex: ignore` / `# noqa` comments
+        # unused-suppression (BEX004) exists to remove stale suppression comments
         lost = [c for c in lost if not re.search(r"bex:\s*ignore|noqa", c, re.IGNORECASE)]
         assert not lost, f"{path}: a fix dropped comments: {lost}"
     again = fix_sources(fixed, config, unsafe=True)
