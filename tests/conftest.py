@@ -26,7 +26,7 @@ def check_example(rule: Rule, example: Example) -> RunResult:
 def write_project(tmp_path):
     """Write {relative path: text} under a temporary project root and return the root."""
 
-    def write(files: dict[str, str | bytes], pyproject: str = "[project]\nname = 'demo'\n") -> Path:
+    def write(files: dict[str, str | bytes], pyproject: str = "[project]\nname = 'demo'\nrequires-python = '>=3.10'\n") -> Path:
         if pyproject is not None:
             (tmp_path / "pyproject.toml").write_text(pyproject)
         for rel, content in files.items():

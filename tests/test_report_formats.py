@@ -225,7 +225,7 @@ def test_paths_are_relative_to_the_repository_when_the_project_is_a_subfolder(wr
     from backend_expert.engine import run
 
     root = write_project(
-        {"backend/pyproject.toml": "[project]\nname = 'api'\n", "backend/svc/app.py": FASTAPI},
+        {"backend/pyproject.toml": "[project]\nname = 'api'\nrequires-python = '>=3.12'\n", "backend/svc/app.py": FASTAPI},
         pyproject=None,
     )
     (root / ".git").mkdir()

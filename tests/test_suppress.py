@@ -37,6 +37,12 @@ def test_noqa_for_other_codes_does_not_silence_bex():
     assert on_event_lines('app.add_event_handler("startup", print)  # noqa: BEX601\n') == [3]
 
 
+def test_directives_quoted_in_prose_are_not_directives():
+    line = 'app.add_event_handler("startup", print)  # see `# bex: ignore` and `# noqa` in docs\n'
+    assert on_event_lines(line) == [3]
+    assert on_event_lines('app.add_event_handler("startup", print)  # why # noqa: BEX101\n') == []
+
+
 def test_bex_ignore_with_ids_and_reason():
     body = 'app.add_event_handler("startup", print)  # bex: ignore[fastapi-on-event] -- migrating in JIRA-12\n'
     result = run_sources({"app.py": HEADER + body})

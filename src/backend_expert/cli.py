@@ -14,10 +14,12 @@ from pathlib import Path
 import click
 
 from backend_expert import __version__
+from backend_expert.advise import SCENARIOS
 from backend_expert.config import ConfigError, Selection, load_config, validate_selector
 from backend_expert.findings import Confidence
 
 FORMAT_NAMES = ("text", "concise", "json", "sarif", "github", "gitlab", "junit", "markdown")
+SCENARIO_KEYS = [scenario.key for scenario in SCENARIOS]
 
 
 def _selectors(values: tuple[str, ...], option: str) -> tuple[str, ...]:
@@ -352,6 +354,92 @@ def explain(rule_id: str | None, everything: bool) -> None:
         Console().print(Markdown(text))
     else:
         click.echo(text, nl=False)
+
+
+@main.command()
+@click.argument("path", required=False, type=click.Path(path_type=Path))
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["markdown", "html"]),
+    default="markdown",
+    show_default=True,
+    help="Markdown (the seeds' report sections) or one self-contained HTML page with charts.",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="Write the report to this file instead of standard output.",
+)
+@click.option("--no-cache", is_flag=True, help="Ignore and do not write the cache.")
+@click.option("-j", "--jobs", type=click.IntRange(min=1), default=None, help="Worker processes.")
+def review(
+    path: Path | None, output_format: str, output: Path | None, no_cache: bool, jobs: int | None
+) -> None:
+    """Write the expert's review of PATH (default: the current directory).
+
+    Runs every rule, builds the project model (layers, imports, routes, models) and
+    reports the stack, the top problems with the code to change, the layering, the
+    routes without auth and what to test.
+    """
+    from backend_expert.review.command import run_review
+
+    text = run_review(path or Path("."), output_format, use_cache=not no_cache, jobs=jobs)
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        try:
+            output.write_text(text, encoding="utf-8")
+        except OSError as error:
+            raise ConfigError(f"cannot write {output}: {error.strerror}") from None
+        click.echo(f"bex: review written to {output}", err=True)
+
+
+@main.command()
+@click.argument("path", required=False, type=click.Path(path_type=Path))
+@click.option(
+    "--scenario",
+    type=click.Choice(SCENARIO_KEYS),
+    default=None,
+    help="The decision matrix row that fits the project best.",
+)
+@click.option(
+    "--framework", type=click.Choice(["fastapi", "flask", "django", "none"]), default=None
+)
+@click.option("--async/--sync", "async_support", default=None, help="Use async/await patterns.")
+@click.option(
+    "--database",
+    type=click.Choice(["postgresql", "mysql", "mongodb", "redis", "sqlite", "none"]),
+    default=None,
+)
+@click.option(
+    "--orm",
+    type=click.Choice(["sqlalchemy", "django-orm", "tortoise", "mongoengine", "none"]),
+    default=None,
+)
+@click.option(
+    "--api-style", type=click.Choice(["rest", "graphql", "grpc", "websocket"]), default=None
+)
+@click.option(
+    "--testing",
+    "testing_framework",
+    type=click.Choice(["pytest", "unittest", "both"]),
+    default=None,
+)
+@click.option("--no-input", is_flag=True, help="Never ask questions, even on a terminal.")
+def advise(path: Path | None, scenario: str | None, no_input: bool, **choices: object) -> None:
+    """Recommend a stack (framework, async, database, ORM, API style, tests) with reasons.
+
+    Inside an existing project (PATH, default: the current directory when it holds
+    Python code) it also says what the project uses and where it departs from the
+    recommendation. Asks for the missing choices when run on a terminal.
+    """
+    from backend_expert.advise_command import run_advise
+
+    interactive = not no_input and sys.stdin.isatty() and sys.stdout.isatty()
+    click.echo(run_advise(path, scenario, choices, interactive), nl=False)
 
 
 @main.command()

@@ -76,6 +76,8 @@ class Config:
     severity: dict[str, Severity] = field(default_factory=dict)
     min_confidence: Confidence = Confidence.LOW
     max_file_size_kb: int = 2048
+    # `[tool.bex.layers]`: glob -> architecture layer (layers.py), for `bex review` and BEX013.
+    architecture_layers: dict[str, str] = field(default_factory=dict)
 
     def fingerprint(self) -> str:
         """A hash of everything that changes what findings a file produces."""
@@ -85,6 +87,7 @@ class Config:
             "target": self.target_version,
             "severity": {k: v.value for k, v in self.severity.items()},
             "max": self.max_file_size_kb,
+            "architecture_layers": self.architecture_layers,
         }
         return hashlib.blake2b(
             json.dumps(data, sort_keys=True, default=list).encode(), digest_size=12
@@ -169,6 +172,7 @@ _KNOWN_KEYS = {
     "severity",
     "min-confidence",
     "max-file-size-kb",
+    "layers",
 }
 
 
@@ -277,6 +281,8 @@ def apply_table(config: Config, table: dict, where: str) -> None:
                 f"{where}: `max-file-size-kb` must be a positive integer, got {size!r}"
             )
         config.max_file_size_kb = size
+    if "layers" in table:
+        config.architecture_layers = _layers(table["layers"], where)
     severity = table.get("severity", {})
     if not isinstance(severity, dict):
         raise ConfigError(f'{where}: `severity` must be a table of rule = "error|warning|info"')
@@ -284,3 +290,17 @@ def apply_table(config: Config, table: dict, where: str) -> None:
     for selector, level in severity.items():
         canonical = validate_selector(selector, f"{where} `severity`")
         config.severity[canonical] = Severity(_choice(level, f"severity.{selector}", where, levels))
+
+
+def _layers(value: object, where: str) -> dict[str, str]:
+    """`[tool.bex.layers]`: a table of glob = layer name."""
+    from backend_expert.layers import LAYERS
+
+    if not isinstance(value, dict):
+        raise ConfigError(f'{where}: `layers` must be a table of "glob" = "layer"')
+    for glob, layer in value.items():
+        if layer not in LAYERS:
+            raise ConfigError(
+                f"{where}: `layers` {glob!r} = {layer!r}: the layer must be one of {', '.join(LAYERS)}"
+            )
+    return dict(value)

@@ -421,6 +421,8 @@ def run_sources(
 ) -> RunResult:
     """Check in-memory files ({relative path: text}); used by examples, tests and editors."""
     config = config or Config(root=Path("."))
+    other = {rel: text for rel, text in sources.items() if not rel.endswith((".py", ".pyi"))}
+    sources = {rel: text for rel, text in sources.items() if rel not in other}
     modules = module_names(sources)
     parsed = {rel: _parse(rel, text, "utf-8", config) for rel, text in sources.items()}
     facts = [
@@ -431,6 +433,12 @@ def run_sources(
     project = build_project(
         facts, str(config.root), dependencies or {}, None, config.target_version
     )
+    # pyproject.toml, alembic.ini...: the project's other files are known in memory, not on disk.
+    project.files = other
+    if "pyproject.toml" in other:
+        from backend_expert.project_files import requires_python_of
+
+        project.requires_python = requires_python_of(other["pyproject.toml"])
     checker = Checker(config.enabled_rules(), project, config)
     per_file = PerFileIgnores(config)
     result = RunResult(findings=[], files=len(sources), root=config.root, _project=project)

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 from backend_expert.discover import IMPORTS, declared_frameworks
 
 if TYPE_CHECKING:
+    from backend_expert.arch_facts import ArchFacts
     from backend_expert.django_web import WebFacts
     from backend_expert.fastapi_facts import FastAPIFacts
     from backend_expert.flask_facts import FlaskFacts
@@ -94,6 +95,8 @@ class ModuleFacts:
     lookups: dict[tuple[str, str], int] = field(default_factory=dict)
     # Django web facts (settings operations, URL wiring, request functions): django_web.py.
     django_web: WebFacts | None = None
+    # Routes, app objects, URL paths, module-level imports: arch_facts.py.
+    arch: ArchFacts | None = None
     # FastAPI routers, routes, include_router calls, dependencies: fastapi_facts.py.
     fastapi: FastAPIFacts | None = None
     # SQLAlchemy facts (declared_attr members, session factories, session dependencies).
@@ -139,6 +142,7 @@ class ModuleFacts:
             self.django_web.key() if self.django_web else None,
             self.flask.key() if self.flask else None,
             sorted(self.lookups.items()),
+            self.arch.key() if getattr(self, "arch", None) else None,
             self.fastapi.key() if self.fastapi else None,
             self.sqlalchemy.key() if self.sqlalchemy else None,
         )
@@ -328,6 +332,9 @@ def collect_facts(
     from backend_expert.django_web import collect_web_facts  # imports this module
 
     facts.django_web = collect_web_facts(tree, rel_path, collector)
+    from backend_expert.arch_facts import collect_arch_facts
+
+    facts.arch = collect_arch_facts(tree, collector)
     from backend_expert.fastapi_facts import collect_fastapi_facts
 
     facts.fastapi = collect_fastapi_facts(tree, collector, text)
@@ -567,6 +574,9 @@ class Project:
     dependencies: dict[str, str] = field(default_factory=dict)
     requires_python: str | None = None
     target_version: str | None = None
+    # Non-Python project files ({relative path: text}) when known in memory (examples, tests);
+    # None: read them from `root` on disk (project_files.py).
+    files: dict[str, str] | None = None
 
     @cached_property
     def frameworks(self) -> frozenset[str]:

@@ -28,9 +28,10 @@ if TYPE_CHECKING:
     from backend_expert.index import ModuleFacts
     from backend_expert.parse import SourceFile
 
-_NOQA = re.compile(r"#\s*noqa(?::\s*(?P<codes>[A-Za-z0-9_,\s-]*))?", re.IGNORECASE)
+# A directive starts a comment or follows whitespace: "`# noqa`" quoted in prose is not one.
+_NOQA = re.compile(r"(?:^|(?<=\s))#\s*noqa(?::\s*(?P<codes>[A-Za-z0-9_,\s-]*))?", re.IGNORECASE)
 _BEX = re.compile(
-    r"#\s*bex:\s*(?:(?P<skip>skip-file)|ignore(?:\[(?P<ids>[^\]]*)\])?(?:\s*--\s*(?P<reason>.*))?)"
+    r"(?:^|(?<=\s))#\s*bex:\s*(?:(?P<skip>skip-file)|ignore(?:\[(?P<ids>[^\]]*)\])?(?:\s*--\s*(?P<reason>.*))?)"
 )
 _SPLIT = re.compile(r"[\s,]+")
 

@@ -64,6 +64,28 @@ def _model_column(node: ast.AST) -> bool:
     return name[:1].isupper()
 
 
+LOOKUPS = frozenset({"get", "filter", "filter_by", "where", "exists", "first"})
+
+
+def _looked_up_before(node: ast.AST, ctx: FileContext) -> bool:
+    """The value was already matched by a database lookup (`Project.objects.for_api_key(key)`,
+    `.filter(token=key)`) earlier in the function: comparing it afterwards, to tell which of
+    the matching columns it was, reveals nothing the lookup did not."""
+    function = ctx.enclosing_function()
+    if not isinstance(node, ast.Name) or function is None:
+        return False
+    for candidate in ctx.own_nodes(function):
+        if not isinstance(candidate, ast.Call) or candidate.lineno >= node.lineno:
+            continue
+        chain = ast.unparse(candidate.func)
+        if ".objects" not in chain and last_name(candidate) not in LOOKUPS:
+            continue
+        values = [*candidate.args, *(keyword.value for keyword in candidate.keywords)]
+        if any(isinstance(sub, ast.Name) and sub.id == node.id for v in values for sub in ast.walk(v)):
+            return True
+    return False
+
+
 def _constant(node: ast.AST) -> bool:
     return isinstance(node, ast.Constant) or (
         isinstance(node, ast.Call) and last_name(node) in ("len", "int", "bool", "type")
@@ -172,6 +194,30 @@ def check(token, expected_token, header):
     return False
 """,
         ),
+        Example(
+            title="two digests this code computed: a cache check, not a secret",
+            code="""\
+def unchanged(facts, old):
+    return facts.digest() == old.digest()
+""",
+        ),
+        Example(
+            title="the key was already matched by the database lookup",
+            code="""\
+from django.http import HttpResponseForbidden
+
+from .models import Project
+
+
+def authorize(request):
+    api_key = request.headers["X-Api-Key"]
+    project = Project.objects.for_api_key(api_key)
+    read_only = api_key == project.api_key_readonly
+    if read_only and request.method != "GET":
+        return HttpResponseForbidden()
+    return None
+""",
+        ),
     )
 
     @visit(ast.Compare)
@@ -183,12 +229,15 @@ def check(token, expected_token, header):
             return
         secrets = [secret_like(left), secret_like(right)]
         macs = [computed_mac(left, ctx), computed_mac(right, ctx)]
-        if not any(secrets) and not any(macs):
-            return
+        if (not any(secrets) and not any(macs)) or all(macs):
+            return  # no secret here, or two values this code computed (cache digests...)
         sources = [taint_of(side, ctx).kind for side in (left, right)]
         if sources == [Kind.REQUEST, Kind.REQUEST]:
             return  # both sides come from the client (double-submit CSRF): nothing to learn
         if Kind.REQUEST in sources:
+            requested = left if sources[0] is Kind.REQUEST else right
+            if _looked_up_before(requested, ctx):
+                return
             confidence = Confidence.HIGH
         elif any(secrets) and any(macs):
             confidence = Confidence.MEDIUM
