@@ -61,7 +61,8 @@ def test_json_output_has_the_documented_fields(project):
         "docs",
     }
     assert (finding["path"], finding["line"], finding["code"]) == ("svc/main.py", 4, "BEX101")
-    assert finding["fix"] is None and finding["docs"].endswith("#fastapi-on-event")
+    assert finding["fix"]["applicability"] == "unsafe"
+    assert finding["docs"].endswith("#fastapi-on-event")
 
 
 def test_text_output_shows_frame_and_help(project):
@@ -75,7 +76,7 @@ def test_text_output_shows_frame_and_help(project):
 def test_quiet_and_statistics(project):
     assert "Found" not in bex("check", str(project), "--no-cache", "-q").output
     stats = bex("check", str(project), "--no-cache", "--statistics").output
-    assert stats.split() == ["1", "BEX101", "[", "]", "fastapi-on-event"]
+    assert stats.split() == ["1", "BEX101", "[*]", "fastapi-on-event"]
 
 
 def test_select_and_ignore_on_the_command_line(project):

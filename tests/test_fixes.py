@@ -202,7 +202,10 @@ def with_import(text: str, module: str, name: str | None) -> str:
             "from lib import (\n    a,\n    b,\n    new,\n)\n",
         ),
         # after the last import of the header
-        ("import os\nimport sys\n\nx = 1\n", "import os\nimport sys\nfrom lib import new\n\nx = 1\n"),
+        (
+            "import os\nimport sys\n\nx = 1\n",
+            "import os\nimport sys\nfrom lib import new\n\nx = 1\n",
+        ),
         # TYPE_CHECKING imports are not runtime imports: neither extended nor counted
         (
             "from typing import TYPE_CHECKING\n\nif TYPE_CHECKING:\n    from lib import new\n",
@@ -238,8 +241,39 @@ def test_add_import(text, expected):
 
 
 def test_add_plain_import():
-    assert with_import("import os\n", "contextlib", None) == "import os\nimport contextlib\n"
+    assert with_import("import os\n", "contextlib", None) == "import contextlib\nimport os\n"
     assert add_import("import contextlib\n", "contextlib") is None
+
+
+@pytest.mark.parametrize(
+    "text,module,expected",
+    [
+        # next to imports of the same package, in order
+        (
+            "import os\nfrom fastapi import Depends\nfrom sqlalchemy.orm import Session\nfrom .models import User\n",
+            "sqlalchemy",
+            "import os\nfrom fastapi import Depends\nfrom sqlalchemy import new\nfrom sqlalchemy.orm import Session\nfrom .models import User\n",
+        ),
+        (
+            "from sqlalchemy.engine import Engine\nimport zlib\n",
+            "sqlalchemy.orm",
+            "from sqlalchemy.engine import Engine\nfrom sqlalchemy.orm import new\nimport zlib\n",
+        ),
+        # the standard library with the standard library, or as a first group of its own
+        (
+            "import json\nimport sys\n\nimport httpx\n",
+            "contextlib",
+            "from contextlib import new\nimport json\nimport sys\n\nimport httpx\n",
+        ),
+        (
+            "import httpx\nfrom fastapi import FastAPI\n",
+            "contextlib",
+            "from contextlib import new\n\nimport httpx\nfrom fastapi import FastAPI\n",
+        ),
+    ],
+)
+def test_add_import_goes_into_its_group(text, module, expected):
+    assert with_import(text, module, "new") == expected
 
 
 def test_add_import_refuses_a_name_already_taken():

@@ -150,5 +150,8 @@ def test_a_failure_while_indexing_is_reported(write_project, monkeypatch):
     monkeypatch.setattr(engine, "collect_facts", collect)
     root = write_project({"odd.py": "x = 1\n", "fine.py": ON_EVENT})
     result = run([root], use_cache=False, jobs=1)
-    assert [(f.path, f.slug) for f in result.findings] == [("fine.py", "fastapi-on-event"), ("odd.py", "internal-error")]
+    assert [(f.path, f.slug) for f in result.findings] == [
+        ("fine.py", "fastapi-on-event"),
+        ("odd.py", "internal-error"),
+    ]
     assert "indexing failed: RuntimeError: odd" in result.findings[1].message

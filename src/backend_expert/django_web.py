@@ -913,7 +913,6 @@ def class_member(
 # --- ORM writes and reads, shared by the view rules -------------------------------------------
 
 
-
 def manager_chain_model(node: ast.AST, ctx: FileContext) -> str | None:
     """For `Model.objects...` (any chain below it), the model's qualified name (or its text when
     it is a local name); None when `node` is not a manager chain. `is_model()` tells whether

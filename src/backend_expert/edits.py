@@ -52,6 +52,13 @@ def add_import(ctx: FileContext, module: str, name: str) -> Edit | None:
     """`from module import name` after the top-of-file imports; None when already imported."""
     if imported_as(ctx, f"{module}.{name}") == name:
         return None
+    from backend_expert.fix_imports import ImportConflict
+    from backend_expert.fix_imports import add_import as placed_import
+
+    try:  # extends `from module import ...`, keeps groups and order (fix_imports.py)
+        return placed_import(ctx.source, module, name)
+    except (ImportConflict, ValueError):
+        pass  # the name is taken: the line below shadows it, as before
     tree = ctx.source.tree
     body = tree.body if tree is not None else []
     line = 1

@@ -353,7 +353,9 @@ def _index(
     fresh: dict[str, ModuleFacts] = {}
     for item in workers.map(_index_one, jobs, {"config": config, "digests": cache.enabled}):
         sig = signatures[item.rel] or (0, 0)
-        entries[item.rel] = Entry(sig, item.content_hash, modules[item.rel], item.problems, item.digest)
+        entries[item.rel] = Entry(
+            sig, item.content_hash, modules[item.rel], item.problems, item.digest
+        )
         cache.put(item.rel, entries[item.rel], item.facts)
         if item.facts is not None:
             fresh[item.rel] = item.facts

@@ -3,12 +3,13 @@ summary note on how many findings `--fix` (and `--unsafe-fixes`) would fix."""
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Iterable
 
 from backend_expert.findings import Applicability, Edit, Finding, Fix
 from backend_expert.fixes import applicable, apply_edits
 
-MAX_LINES = 6  # per side of one hunk; longer rewrites are cut with an ellipsis
+MAX_LINES = 10  # per side of one hunk; longer rewrites are cut with an ellipsis
 
 
 def _groups(edits: Iterable[Edit]) -> list[list[Edit]]:
@@ -23,11 +24,14 @@ def _groups(edits: Iterable[Edit]) -> list[list[Edit]]:
 
 
 def _trim(old: list[str], new: list[str]) -> tuple[list[str], list[str]]:
-    while old and new and old[0] == new[0]:
-        old, new = old[1:], new[1:]
-    while old and new and old[-1] == new[-1]:
-        old, new = old[:-1], new[:-1]
-    return _cut(old), _cut(new)
+    """Only the lines that differ (difflib's opcodes), each side cut to MAX_LINES."""
+    removed, added = [], []
+    matcher = difflib.SequenceMatcher(a=old, b=new, autojunk=False)
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag != "equal":
+            removed.extend(old[i1:i2])
+            added.extend(new[j1:j2])
+    return _cut(removed), _cut(added)
 
 
 def _cut(lines: list[str]) -> list[str]:
@@ -68,5 +72,7 @@ def fixable_note(findings: Iterable[Finding], unsafe: bool = False) -> str:
         return f"[*] {safe + risky} fixable with `--fix --unsafe-fixes`."
     if not safe and not risky:
         return ""
+    if not safe:
+        return f"[*] {risky} fixable with `--fix --unsafe-fixes`."
     more = f" ({risky} more with `--unsafe-fixes`)" if risky else ""
     return f"[*] {safe} fixable with `--fix`{more}."

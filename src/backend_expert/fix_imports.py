@@ -18,6 +18,7 @@ so the second extends the line the first added.
 from __future__ import annotations
 
 import ast
+import sys
 
 from backend_expert.findings import Edit
 from backend_expert.parse import SourceFile, parse_text
@@ -34,25 +35,52 @@ def add_import(source: SourceFile | str, module: str, name: str | None = None) -
     name is bound to something else at module level, and ValueError when the source
     does not parse.
     """
+    if name is None:
+        source = _parsed(source)
+        binding = _runtime_binding(source.tree.body, module.partition(".")[0])  # type: ignore[union-attr]
+        if binding is not None:
+            if _binds(binding, module, None):
+                return None
+            raise ImportConflict(f"`{module.partition('.')[0]}` is already defined in this module")
+        return _new_line(source, f"import {module}", module)
+    return add_imports(source, module, (name,))
+
+
+def add_imports(source: SourceFile | str, module: str, names) -> Edit | None:
+    """One edit importing several names from one module (a fix that needs `select` and
+    `func` asks for both at once: two edits at one place would conflict)."""
+    source = _parsed(source)
+    tree = source.tree
+    assert tree is not None
+    missing = []
+    for name in dict.fromkeys(names):
+        binding = _runtime_binding(tree.body, name)
+        if binding is None:
+            missing.append(name)
+        elif not _binds(binding, module, name):
+            raise ImportConflict(f"`{name}` is already defined in this module")
+    if not missing:
+        return None
+    existing = _from_import(tree.body, module)
+    if existing is not None:
+        return _extend(source, existing, missing)
+    return _new_line(source, f"from {module} import {', '.join(sorted(missing))}", module)
+
+
+def _parsed(source: SourceFile | str) -> SourceFile:
     if isinstance(source, str):
         source = parse_text("<fix>", source)
     if source.tree is None:
         raise ValueError("cannot add an import to a file that does not parse")
-    tree, bound = source.tree, name or module.partition(".")[0]
-    binding = _runtime_binding(tree.body, bound)
-    if binding is not None:
-        if _binds(binding, module, name):
-            return None
-        raise ImportConflict(f"`{bound}` is already defined in this module")
-    if name is not None:
-        existing = _from_import(tree.body, module)
-        if existing is not None:
-            return _extend(source, existing, name)
-    line = f"from {module} import {name}" if name else f"import {module}"
-    return _new_line(source, line)
+    return source
 
 
 # --- what the module binds ---------------------------------------------------------------------
+
+
+def is_bound(tree: ast.Module, name: str) -> bool:
+    """Whether `name` is bound at module level at run time (import, def, class, assignment)."""
+    return _runtime_binding(tree.body, name) is not None
 
 
 def _is_type_checking(node: ast.stmt) -> bool:
@@ -141,18 +169,26 @@ def _position(source: SourceFile, line: int, byte_offset: int) -> tuple[int, int
     return line, source.char_column(line, byte_offset) + 1
 
 
-def _extend(source: SourceFile, stmt: ast.ImportFrom, name: str) -> Edit:
+def _extend(source: SourceFile, stmt: ast.ImportFrom, names: list[str]) -> Edit:
     last = stmt.names[-1]
     end_line, end = last.end_lineno, last.end_col_offset
     if end_line is None or end is None:  # Python < 3.10 has no alias positions
         raise ValueError("alias positions unavailable")
     line, column = _position(source, end_line, end)
+    first = stmt.names[0]
+    keys = [a.name.lower() for a in stmt.names]
+    if first.lineno == end_line and keys == sorted(keys):  # one sorted line: keep it sorted
+        written = [ast.get_source_segment(source.text, a) or a.name for a in stmt.names]
+        merged = sorted([*zip(keys, written, strict=True), *((n.lower(), n) for n in names)])
+        start_line, start = _position(source, first.lineno, first.col_offset)
+        text = ", ".join(w for _, w in merged)
+        return Edit(start_line, start, line, column, text)
     if end_line != stmt.lineno and source.line(end_line).lstrip().startswith(last.name):
         indent = source.line(end_line)[
             : len(source.line(end_line)) - len(source.line(end_line).lstrip())
         ]
-        return Edit(line, column, line, column, f",\n{indent}{name}")
-    return Edit(line, column, line, column, f", {name}")
+        return Edit(line, column, line, column, "".join(f",\n{indent}{n}" for n in names))
+    return Edit(line, column, line, column, "".join(f", {n}" for n in names))
 
 
 def _is_docstring(stmt: ast.stmt) -> bool:
@@ -188,7 +224,50 @@ def _anchor(body: list[ast.stmt]) -> tuple[ast.stmt | None, bool]:
     return preamble, False
 
 
-def _new_line(source: SourceFile, line_text: str) -> Edit:
+def _module_of(stmt: ast.stmt) -> str:
+    if isinstance(stmt, ast.ImportFrom):
+        return "." * stmt.level + (stmt.module or "")
+    return stmt.names[0].name  # type: ignore[attr-defined]
+
+
+def _is_stdlib(module: str) -> bool:
+    names = getattr(sys, "stdlib_module_names", ())
+    return module.partition(".")[0] in names
+
+
+def _in_group(source: SourceFile, module: str, line_text: str) -> Edit | None:
+    """Among the header imports of the same package (or of the standard library), in order."""
+    body = source.tree.body  # type: ignore[union-attr]
+    header = []
+    for index, stmt in enumerate(body):
+        if isinstance(stmt, (ast.Import, ast.ImportFrom)):
+            if _module_of(stmt) != "__future__":
+                header.append(stmt)
+        elif not (index == 0 and _is_docstring(stmt)):
+            break
+    root = module.partition(".")[0]
+    group = [s for s in header if _module_of(s).partition(".")[0] == root]
+    if not group and _is_stdlib(module):
+        group = [s for s in header if _is_stdlib(_module_of(s))]
+        if not group and header:  # the first group of imports: the standard library's
+            first = header[0]
+            return Edit(first.lineno, 1, first.lineno, 1, f"{line_text}\n\n")
+    if not group:
+        return None
+    for stmt in group:
+        if _module_of(stmt).lower() > module.lower():
+            return Edit(stmt.lineno, 1, stmt.lineno, 1, f"{line_text}\n")
+    last = group[-1]
+    number = last.end_lineno or last.lineno
+    if number >= len(source.text.splitlines()) and not source.text.endswith(("\n", "\r")):
+        return None
+    return Edit(number + 1, 1, number + 1, 1, f"{line_text}\n")
+
+
+def _new_line(source: SourceFile, line_text: str, module: str) -> Edit:
+    grouped = _in_group(source, module, line_text)
+    if grouped is not None:
+        return grouped
     body = source.tree.body  # type: ignore[union-attr]
     anchor, after_import = _anchor(body)
     lines = source.text.splitlines()

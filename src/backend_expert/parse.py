@@ -106,4 +106,3 @@ def parse_text(rel_path: str, text: str, encoding: str = "utf-8") -> SourceFile:
             str(error) or type(error).__name__, (rel_path, 1, 1, None)
         )
     return source
-

@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from backend_expert.index import ModuleFacts
     from backend_expert.parse import SourceFile
 
-# A directive starts a comment or follows whitespace: "`# noqa`" quoted in prose is not one.
+# A directive starts a comment or follows whitespace: one quoted in backticks is prose.
 _NOQA = re.compile(r"(?:^|(?<=\s))#\s*noqa(?::\s*(?P<codes>[A-Za-z0-9_,\s-]*))?", re.IGNORECASE)
 _BEX = re.compile(
     r"(?:^|(?<=\s))#\s*bex:\s*(?:(?P<skip>skip-file)|ignore(?:\[(?P<ids>[^\]]*)\])?(?:\s*--\s*(?P<reason>.*))?)"

@@ -39,20 +39,20 @@ def _frame(finding: Finding, lines: list[str]) -> list[str]:
 
 
 def _fix_lines(finding: Finding, lines: list[str] | None = None) -> list[str]:
+    out = []
+    rule = rule_by_id(finding.code)
+    if rule is not None and rule.hint:
+        out.append(f"  [green]help:[/] {escape(rule.hint)}")
     if finding.fix is not None:
         label = finding.fix.applicability.value
-        out = [f"  [green]fix ({label}):[/] {escape(finding.fix.message)}"]
+        out.append(f"  [green]fix ({label}):[/] {escape(finding.fix.message)}")
         hunks = fix_hunks(finding.fix, lines) if lines else None
         if hunks is None:  # no source at hand: show what goes in
             hunks = [([], edit.content.splitlines() or [""]) for edit in finding.fix.edits]
         for old, new in hunks:
             out.extend(f"  [red]  - {escape(line)}[/]" for line in old)
             out.extend(f"  [green]  + {escape(line)}[/]" for line in new)
-        return out
-    rule = rule_by_id(finding.code)
-    if rule is not None and rule.hint:
-        return [f"  [green]help:[/] {escape(rule.hint)}"]
-    return []
+    return out
 
 
 def render(result: RunResult, color: bool = False) -> str:

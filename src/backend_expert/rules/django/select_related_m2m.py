@@ -9,7 +9,7 @@ from backend_expert.django_models import Field, Relation
 from backend_expert.findings import Applicability, Fix, Severity
 from backend_expert.querysets import flow
 from backend_expert.rules.base import Example, Explanation, Rule, visit
-from backend_expert.rules.django._orm import rename_attribute
+from backend_expert.rules.django._orm import edit, rename_attribute, source_text
 from backend_expert.rules.django._orm_examples import blog
 
 KINDS = {
@@ -238,9 +238,26 @@ def by_model(User):
                 Applicability.SAFE,
             )
         else:
+            fix = _split(ctx, node, func, {path for path, _, _ in invalid})
             message = (
                 f"`select_related()` cannot follow many-valued relations of `{model}` "
                 f"({described}); Django raises FieldError when the queryset runs. Move "
                 f"{names} to `.prefetch_related({names})`"
             )
         ctx.report(node, message, fix=fix)
+
+
+def _split(ctx: FileContext, node: ast.Call, func: ast.Attribute, invalid: set[str]) -> Fix | None:
+    """`.select_related("a", "m2m")` -> `.select_related("a").prefetch_related("m2m")`."""
+    if node.keywords or func.value.end_lineno != node.end_lineno:
+        return None  # keep multi-line calls (and their comments) as written
+    kept = [source_text(ctx, a) for a in node.args if a.value not in invalid]  # type: ignore[attr-defined]
+    moved = [source_text(ctx, a) for a in node.args if a.value in invalid]  # type: ignore[attr-defined]
+    content = f".select_related({', '.join(kept)}).prefetch_related({', '.join(moved)})"
+    start = (func.value.end_lineno, func.value.end_col_offset)
+    end = (node.end_lineno, node.end_col_offset)
+    return Fix(
+        "Move the many-valued relations to `prefetch_related`",
+        (edit(ctx, start, end, content),),  # type: ignore[arg-type]
+        Applicability.SAFE,
+    )

@@ -271,6 +271,7 @@ async def fetch(cache, client):
             f"Iterating the `{model}` queryset runs the query synchronously inside `async def`: "
             f"Django raises SynchronousOnlyOperation; use {how}",
             end_node=end if isinstance(node, ast.For) else None,
+            fix=_async_for(node, ctx),
         )
 
     @staticmethod
@@ -303,3 +304,37 @@ async def fetch(cache, client):
             f"SynchronousOnlyOperation; {advice}",
             fix=fix,
         )
+
+
+def _async_for(node: ast.AST, ctx: FileContext) -> Fix | None:
+    """`for` -> `async for` in a loop statement or a list/set/dict comprehension.
+
+    Generator expressions are left alone: an async one is an async generator, which
+    the code around it (`list(...)`, `sum(...)`) cannot consume.
+    """
+    if isinstance(node, ast.For):
+        start = (node.lineno, node.col_offset)
+    elif isinstance(node, (ast.ListComp, ast.SetComp, ast.DictComp)):
+        before = node.value if isinstance(node, ast.DictComp) else node.elt
+        target = node.generators[0].target
+        start = _keyword_for(ctx, before, target)
+        if start is None:
+            return None
+    else:
+        return None
+    return Fix(
+        "Iterate with `async for`", (edit(ctx, start, start, "async "),), Applicability.UNSAFE
+    )
+
+
+def _keyword_for(ctx: FileContext, before: ast.AST, target: ast.AST) -> tuple[int, int] | None:
+    """Where the `for` between a comprehension's element and its target starts (line, byte)."""
+    line, end_line = before.end_lineno, target.lineno  # type: ignore[attr-defined]
+    if line is None or line != end_line:
+        return None  # spread over lines: not worth the risk
+    text = ctx.source.line(line).encode()
+    gap = text[before.end_col_offset : target.col_offset]  # type: ignore[attr-defined]
+    found = gap.rfind(b"for")
+    if b"#" in gap or found < 0 or gap.count(b"for") != 1:
+        return None
+    return line, before.end_col_offset + found  # type: ignore[attr-defined]

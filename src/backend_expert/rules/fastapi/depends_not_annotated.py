@@ -86,11 +86,12 @@ def list_items(
     return []
 """,
             fixed="""\
+from typing import Annotated
+
 from fastapi import APIRouter, Depends, Query
 from sqlalchemy.orm import Session
 
 from .deps import get_db
-from typing import Annotated
 
 router = APIRouter()
 

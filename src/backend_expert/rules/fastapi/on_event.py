@@ -5,8 +5,9 @@ from __future__ import annotations
 import ast
 
 from backend_expert.check import FileContext
-from backend_expert.findings import Severity
+from backend_expert.findings import Applicability, Severity
 from backend_expert.rules.base import Example, Explanation, Rule, visit
+from backend_expert.rules.fastapi._lifespan import lifespan_fix
 from backend_expert.web import is_app_object
 
 EVENTS = ("startup", "shutdown")
@@ -33,6 +34,7 @@ class OnEvent(Rule):
     severity = Severity.WARNING
     category = "deprecation"
     frameworks = ("fastapi", "starlette")
+    fix_applicability = Applicability.UNSAFE
     summary = "Startup/shutdown code registered with `on_event` instead of a lifespan handler"
     hint = "Move the startup and shutdown code into one `@asynccontextmanager` lifespan passed as `FastAPI(lifespan=...)`."
     explanation = Explanation(
@@ -57,8 +59,12 @@ class OnEvent(Rule):
             "after it at shutdown, and pass it to `FastAPI(lifespan=...)`."
         ),
         fix_safety=(
-            "An automatic rewrite into a lifespan is planned as an unsafe fix: merging several "
-            "handlers changes their order relative to an existing lifespan and to included routers."
+            "Unsafe. The fix keeps the handler functions, removes their registrations and adds a "
+            "`lifespan` that calls them in registration order, passed as `FastAPI(lifespan=...)`. "
+            "It is offered only when every handler of the app is registered in that module; but "
+            "once the app has a lifespan FastAPI ignores `on_event` handlers registered anywhere "
+            "else (e.g. `add_event_handler` in another module, or on an included router), and "
+            "shutdown code now runs only when startup completed."
         ),
         references=(
             "https://fastapi.tiangolo.com/advanced/events/",
@@ -94,12 +100,21 @@ from fastapi import FastAPI
 
 @asynccontextmanager
 async def lifespan(app: FastAPI):
-    app.state.client = httpx.AsyncClient()
+    await open_pool()
     yield
-    await app.state.client.aclose()
+    await close_client()
 
 
 app = FastAPI(lifespan=lifespan)
+client = httpx.AsyncClient()
+
+
+async def open_pool() -> None:
+    app.state.ready = True
+
+
+async def close_client() -> None:
+    await client.aclose()
 """,
         ),
         Example(
@@ -201,4 +216,7 @@ app = FastAPI(lifespan=lifespan)
                 f'`{target}.{func.attr}("{name}")` is deprecated (Starlette 1.0 removed event handlers; '
                 "FastAPI keeps a deprecated copy). Move the code into a lifespan context manager."
             )
+            fix = lifespan_fix(node, ctx)
+            ctx.report(node, message, fix=fix)
+            return
         ctx.report(node, message)

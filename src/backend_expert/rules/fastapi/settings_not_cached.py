@@ -95,9 +95,10 @@ def admin() -> dict:
     return {"email": settings.admin_email}
 """,
             fixed="""\
+from functools import lru_cache
+
 from fastapi import Depends, FastAPI
 from pydantic_settings import BaseSettings
-from functools import lru_cache
 
 
 class Settings(BaseSettings):
@@ -111,6 +112,17 @@ app = FastAPI()
 @lru_cache
 def get_settings() -> Settings:
     return Settings()
+
+
+@app.get("/info")
+def info(settings: Settings = Depends(get_settings)) -> dict:
+    return {"name": settings.app_name}
+
+
+@app.get("/admin")
+def admin() -> dict:
+    settings = Settings()
+    return {"email": settings.admin_email}
 """,
         ),
     )

@@ -55,8 +55,7 @@ class Settings(BaseSettings):
 """,
             fixed="""\
 from pydantic import ConfigDict
-from pydantic_settings import BaseSettings
-from pydantic_settings import SettingsConfigDict
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
 class Settings(BaseSettings):

@@ -135,10 +135,8 @@ class Settings(BaseSettings):
         env_file = ".env"
 """,
             fixed="""\
-from pydantic import BaseModel, Extra
-from pydantic_settings import BaseSettings
-from pydantic import ConfigDict
-from pydantic_settings import SettingsConfigDict
+from pydantic import BaseModel, ConfigDict, Extra
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
 class UserOut(BaseModel):

@@ -88,9 +88,7 @@ class Signup(BaseModel):
         return values
 """,
             fixed="""\
-from pydantic import BaseModel, root_validator, validator
-from pydantic import field_validator
-from pydantic import model_validator
+from pydantic import BaseModel, field_validator, model_validator, root_validator, validator
 
 
 class Signup(BaseModel):

@@ -84,19 +84,7 @@ def prefs():
     return {"prefs": data, "config": config}
 """,
             fixed="""\
-import json
-
-import yaml
-from flask import Flask, request
-
-app = Flask(__name__)
-
-
-@app.route("/prefs")
-def prefs():
-    data = json.loads(request.cookies["prefs"])
     config = yaml.safe_load(request.files["config"].read())
-    return {"prefs": data, "config": config}
 """,
         ),
         Example(

@@ -6,9 +6,15 @@ import ast
 from dataclasses import dataclass
 
 from backend_expert.check import FileContext
-from backend_expert.findings import Confidence, Severity
+from backend_expert.findings import Applicability, Confidence, Severity
 from backend_expert.infer import canonical
 from backend_expert.rules.base import Example, Explanation, Rule, visit
+from backend_expert.rules.sqlalchemy._legacy_fix import (
+    entity_kind,
+    flask_db_name,
+    flask_get_or_404,
+    legacy_query_fix,
+)
 
 # What a receiver must hold for `.query(...)` to be the Session's legacy method.
 SESSION_TYPES = frozenset(
@@ -323,6 +329,50 @@ def _looks_like_entity(arg: ast.AST, ctx: FileContext, imports_sqlalchemy: bool)
     return any(part[:1].isupper() for part in text.split("."))
 
 
+def _session_fix(node: ast.Call, chain: _Chain, session: str, ctx: FileContext):
+    """`session.query(...)...`: rewritten in place when the chain is understood."""
+    single = entity_kind(list(node.args), ctx, orm_model, _class_like)
+    entities = _source_args(node, ctx)
+    if single is None or entities is None or node.keywords:
+        return None
+    func = node.func
+    assert isinstance(func, ast.Attribute)
+    head = (
+        (func.value.end_lineno, func.value.end_col_offset),
+        (node.end_lineno, node.end_col_offset),
+    )
+    return legacy_query_fix(ctx, head, session, ".", entities, chain.calls, chain.outer, single)  # type: ignore[arg-type]
+
+
+def _source_args(call: ast.Call, ctx: FileContext) -> str | None:
+    """`(User, Address)` as written, when it is plain (no starred argument, no comment)."""
+    if any(isinstance(a, ast.Starred) for a in call.args):
+        return None
+    whole = ast.get_source_segment(ctx.source.text, call)
+    func = ast.get_source_segment(ctx.source.text, call.func)
+    if whole is None or func is None or not whole.startswith(func) or "#" in whole:
+        return None
+    return whole[len(func) :].strip()
+
+
+def _flask_fix(node: ast.Attribute, name: str, chain: _Chain, flavour: str, ctx: FileContext):
+    """`Model.query...` through the module's Flask-SQLAlchemy `db`, when it has one."""
+    db = flask_db_name(ctx, flask_sqlalchemy_object)
+    if db is None:
+        return None
+    if chain.calls and chain.calls[0][0] == "get_or_404":
+        return (
+            flask_get_or_404(ctx, db, name, chain.calls, chain.outer)
+            if flavour == "flask"
+            else None
+        )
+    head = ((node.lineno, node.col_offset), (node.end_lineno, node.end_col_offset))
+    session = f"{db}.session"
+    return legacy_query_fix(
+        ctx, head, session, f"{session}.", f"({name})", chain.calls, chain.outer, True
+    )  # type: ignore[arg-type]
+
+
 class LegacyQuery(Rule):
     code = "BEX301"
     slug = "sqlalchemy-legacy-query"
@@ -331,6 +381,7 @@ class LegacyQuery(Rule):
     category = "deprecation"
     frameworks = ("sqlalchemy", "flask_sqlalchemy", "sqlmodel")
     min_versions = {"sqlalchemy": "1.4"}  # `select()` for the ORM arrived in 1.4
+    fix_applicability = Applicability.UNSAFE
     summary = "Legacy 1.x `Query` API (`session.query(...)`, Flask-SQLAlchemy `Model.query`)"
     hint = (
         "Build the statement with `select(...)` and run it with `session.scalars(...)`, "
@@ -371,9 +422,13 @@ class LegacyQuery(Rule):
             "`db.paginate(select(User))` with Flask-SQLAlchemy 3."
         ),
         fix_safety=(
-            "No automatic fix yet. A rewrite of the common chains is planned as an unsafe fix: "
-            "`select()` results are not de-duplicated like joined-eager-loaded `Query` results "
-            "(`.unique()` may be needed), and rows of several entities come back as tuples."
+            "Unsafe. The fix rewrites only chains whose 2.0 form returns the same thing: "
+            "filters, ordering, limits, joins and options ended by `.all()`, `.first()`, "
+            "`.one()`, `.one_or_none()`, `.scalar()`, `.get(pk)`, `.count()` after filters, or "
+            "iterated by a loop; `.unique()` is added after joined eager loading. A `Query` that "
+            "is returned or stored is left alone (its callers use `Query` methods), and so are "
+            "chains with comments inside. `.all()` now returns a sequence from `scalars()`, "
+            "and the session must be SQLAlchemy 1.4.24 or newer (`Session.scalars`)."
         ),
         references=(
             "https://docs.sqlalchemy.org/en/20/changelog/migration_20.html#migration-orm-usage",
@@ -421,7 +476,7 @@ DB = Annotated[Session, Depends(get_db)]
 
 
 def list_active(db: DB) -> list[User]:
-    return list(db.scalars(select(User).where(User.active).order_by(User.name)).all())
+    return db.scalars(select(User).where(User.active).order_by(User.name)).all()
 
 
 def find(db: Session, user_id: int) -> User | None:
@@ -534,15 +589,23 @@ def get(*, db_session, ticket_id: int):
             },
         ),
         Example(
-            title="a query returned for composition, and joined eager loading (needs `.unique()`)",
+            title="a query returned for composition (no automatic fix: its callers use `Query` methods)",
             code="""\
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session
 
 from .models import Author
 
 
 def active_authors(session: Session):
     return session.query(Author).filter(Author.active)  # flagged
+""",
+        ),
+        Example(
+            title="joined eager loading: 2.0 results need `.unique()`",
+            code="""\
+from sqlalchemy.orm import Session, joinedload
+
+from .models import Author
 
 
 def authors_with_books(session: Session):
@@ -555,13 +618,8 @@ from sqlalchemy.orm import Session, joinedload
 from .models import Author
 
 
-def active_authors(session: Session):
-    return select(Author).where(Author.active)
-
-
 def authors_with_books(session: Session):
-    statement = select(Author).options(joinedload(Author.books))
-    return session.scalars(statement).unique().all()
+    return session.scalars(select(Author).options(joinedload(Author.books))).unique().all()
 """,
         ),
         Example(
@@ -752,7 +810,10 @@ def upgrade() -> None:
                 f"{legacy}; build a `select({_entities(list(node.args))})` statement and run it "
                 f"with `{runner}(...)`"
             )
-        ctx.report(node, message, confidence=confidence, end_node=chain.outer)
+        fix = None
+        if flavour == "sqlalchemy" and confidence is Confidence.HIGH:
+            fix = _session_fix(node, chain, session, ctx)
+        ctx.report(node, message, confidence=confidence, end_node=chain.outer, fix=fix)
 
     def _named_like_session(self, node: ast.Call, receiver: ast.AST, ctx: FileContext) -> bool:
         """No known type: a session-like name, and an argument that looks like a mapped entity."""
@@ -798,7 +859,9 @@ def upgrade() -> None:
             message = (
                 f"{legacy}; build a `select({name})` and run it with `db.session.scalars(...)`"
             )
-        ctx.report(node, message, end_node=chain.outer)
+        ctx.report(
+            node, message, end_node=chain.outer, fix=_flask_fix(node, name, chain, flavour, ctx)
+        )
 
     @staticmethod
     def _model_of(value: ast.AST, ctx: FileContext) -> str | None:
