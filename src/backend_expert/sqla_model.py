@@ -25,7 +25,12 @@ class MappedClass:
     relations: list[tuple[str, str]] = field(default_factory=list)  # (attribute, target qualname)
 
 
+SQLALCHEMY = ("sqlalchemy", "flask_sqlalchemy", "sqlmodel")
+
+
 def is_sqlalchemy_model(qualname: str, project: Project) -> bool:
+    if not project.uses(*SQLALCHEMY):
+        return False  # no mapped class can exist: skip building the model graph
     model = sqlalchemy_models(project).model(project.resolve(qualname))
     return model is not None and not model.abstract
 
