@@ -91,6 +91,16 @@ def logo():
     return send_file("static/logo.png")
 """,
         ),
+        Example(
+            title="near miss: a helper's parameter (the caller decides where the path comes from)",
+            code="""\
+from flask import send_file
+
+
+def export(path):
+    return send_file(path, as_attachment=True)
+""",
+        ),
     )
 
     @visit(ast.Call)
@@ -99,7 +109,7 @@ def logo():
         if found is None:
             return
         _, argument, source = found
-        if source.kind < Kind.PARAMETER:  # an untraceable path is too weak a lead here
+        if source.kind < Kind.REQUEST:  # a helper's parameter may well be a safe path
             return
         confidence = confidence_for(source)
         if confidence is None:
