@@ -6,10 +6,7 @@ import ast
 
 from backend_expert.check import FileContext
 from backend_expert.findings import Edit
-from backend_expert.rules.django._orm import edit, replace_node, source_text
 from backend_expert.sqlalchemy_sessions import session_flavour
-
-__all__ = ["edit", "replace_node", "source_text"]
 
 GENERATED_DIRS = frozenset({"migrations", "alembic", "versions", "revisions"})
 SESSION_METHODS = frozenset({"execute", "scalars", "scalar", "get", "exec", "query"})

@@ -5,9 +5,10 @@ from __future__ import annotations
 import ast
 
 from backend_expert.check import FileContext
+from backend_expert.edits import edit, replace_node
 from backend_expert.findings import Applicability, Edit, Fix, Severity
 from backend_expert.rules.base import Example, Explanation, Rule, visit
-from backend_expert.rules.sqlalchemy._orm import edit, import_edit, replace_node, skipped_path
+from backend_expert.rules.sqlalchemy._orm import import_edit, skipped_path
 from backend_expert.sqlalchemy_sessions import ASYNC_SESSION_TYPES, session_flavour
 
 SESSIONMAKERS = frozenset({"sqlalchemy.orm.sessionmaker", "sqlalchemy.orm.session.sessionmaker"})
