@@ -30,6 +30,14 @@ def callee_name(node: ast.Call, ctx: FileContext) -> str:
     return ctx.qualname(node.func) or ""
 
 
+def called_name(node: ast.Call) -> str:
+    """The name a call is spelled with: `f` of `f()` and of `mod.f()` ("" for other callees)."""
+    func = node.func
+    if isinstance(func, ast.Name):
+        return func.id
+    return func.attr if isinstance(func, ast.Attribute) else ""
+
+
 def last(name: str | None) -> str:
     return (name or "").rpartition(".")[2]
 
