@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 
 from backend_expert.check import FileContext
+from backend_expert.edits import imported_as
 from backend_expert.findings import Edit
 from backend_expert.sqlalchemy_sessions import session_flavour
 
@@ -40,14 +41,6 @@ def called_name(node: ast.Call) -> str:
 
 def last(name: str | None) -> str:
     return (name or "").rpartition(".")[2]
-
-
-def imported_as(ctx: FileContext, qualname: str) -> str | None:
-    """The local name under which the module imports `qualname` (None when it does not)."""
-    for alias, target in ctx.facts.imports.items():
-        if target == qualname:
-            return alias
-    return None
 
 
 def import_edit(ctx: FileContext, module: str, names: list[str]) -> Edit | None:
