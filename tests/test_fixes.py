@@ -11,13 +11,8 @@ import re
 import pytest
 
 from backend_expert.findings import Applicability, Edit, Finding, Fix, Severity
-from backend_expert.fixes import (
-    ImportConflict,
-    add_import,
-    applicable,
-    apply_edits,
-    fix_text,
-)
+from backend_expert.fix_imports import ImportConflict, add_import
+from backend_expert.fixes import applicable, apply_edits, fix_text
 
 PATH = "m.py"
 

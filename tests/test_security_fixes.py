@@ -51,8 +51,8 @@ def test_compare_becomes_compare_digest_and_imports_hmac():
     assert fixed(code, "insecure-compare") == (
         '"""Webhooks."""\n'
         "import hashlib\n"
-        "from flask import request\n"
-        "import hmac\n\n\n"
+        "import hmac\n"
+        "from flask import request\n\n\n"
         "def check(key, body):\n"
         "    if not hmac.compare_digest(hashlib.sha256(key + body).hexdigest(), "
         "request.headers['X-Sig']):\n"

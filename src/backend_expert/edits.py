@@ -1,5 +1,9 @@
-"""Small builders of fix edits shared by the FastAPI and Pydantic rules: replace a node,
-insert a line, add an import once (identical edits from several findings can be merged)."""
+"""Edits over source text, for every rule's fix: replace a node, insert lines, read a node's
+exact source, convert `ast` positions to `Edit` columns.
+
+`ast` positions count UTF-8 bytes; `Edit` columns are 1-based characters, so every edit
+is built here. Imports are added with `backend_expert.fix_imports.add_import`.
+"""
 
 from __future__ import annotations
 
@@ -12,17 +16,34 @@ if TYPE_CHECKING:
     from backend_expert.check import FileContext
 
 
-def span(ctx: FileContext, node: ast.AST, content: str, end: ast.AST | None = None) -> Edit:
-    """Replace the source of `node` (through `end`, when given) with `content`."""
-    last = end or node
+def edit(ctx: FileContext, start: tuple[int, int], end: tuple[int, int], content: str) -> Edit:
+    """An edit between two `ast` positions ((line, UTF-8 byte offset), end exclusive)."""
     source = ctx.source
     return Edit(
-        node.lineno,  # type: ignore[attr-defined]
-        source.char_column(node.lineno, node.col_offset) + 1,  # type: ignore[attr-defined]
-        last.end_lineno,  # type: ignore[attr-defined]
-        source.char_column(last.end_lineno, last.end_col_offset) + 1,  # type: ignore[attr-defined]
+        start[0],
+        source.char_column(start[0], start[1]) + 1,
+        end[0],
+        source.char_column(end[0], end[1]) + 1,
         content,
     )
+
+
+def replace_node(ctx: FileContext, node: ast.AST, content: str, end: ast.AST | None = None) -> Edit:
+    """Replace the source of `node` (through `end`, when given) with `content`."""
+    last = end or node
+    return edit(
+        ctx,
+        (node.lineno, node.col_offset),  # type: ignore[attr-defined]
+        (last.end_lineno, last.end_col_offset),  # type: ignore[attr-defined]
+        content,
+    )
+
+
+def rename_attribute(ctx: FileContext, node: ast.Attribute, name: str) -> Edit:
+    """Replace the attribute name of `x.name` (the last `len(node.attr)` characters)."""
+    end_line, end = node.end_lineno, node.end_col_offset
+    assert end_line is not None and end is not None
+    return edit(ctx, (end_line, end - len(node.attr.encode())), (end_line, end), name)
 
 
 def insert_line(line: int, content: str) -> Edit:
@@ -30,14 +51,23 @@ def insert_line(line: int, content: str) -> Edit:
     return Edit(line, 1, line, 1, content)
 
 
-def text_of(ctx: FileContext, node: ast.AST) -> str:
-    """The exact source of a node."""
-    line, end_line = node.lineno, node.end_lineno  # type: ignore[attr-defined]
-    start, end = node.col_offset, node.end_col_offset  # type: ignore[attr-defined]
-    lines = [ctx.source.line(n).encode() for n in range(line, end_line + 1)]
+def node_text(ctx: FileContext, node: ast.AST) -> str:
+    """The exact source of a node, read from the file's lines (else `ast.unparse`)."""
+    line, end_line = getattr(node, "lineno", None), getattr(node, "end_lineno", None)
+    start, end = getattr(node, "col_offset", None), getattr(node, "end_col_offset", None)
+    if None in (line, end_line, start, end):
+        return ast.unparse(node)
+    lines = [ctx.source.line(n).encode() for n in range(line, end_line + 1)]  # type: ignore[operator]
     if len(lines) == 1:
         return lines[0][start:end].decode(errors="replace")
-    return b"\n".join([lines[0][start:], *lines[1:-1], lines[-1][:end]]).decode(errors="replace")
+    text = b"\n".join([lines[0][start:], *lines[1:-1], lines[-1][:end]])
+    return text.decode(errors="replace")
+
+
+def indentation(ctx: FileContext, node: ast.AST) -> str:
+    """The whitespace that starts the first line of `node`."""
+    text = ctx.source.line(node.lineno)  # type: ignore[attr-defined]
+    return text[: len(text) - len(text.lstrip())]
 
 
 def imported_as(ctx: FileContext, qualified: str) -> str | None:
@@ -46,32 +76,3 @@ def imported_as(ctx: FileContext, qualified: str) -> str | None:
         if target == qualified:
             return local
     return None
-
-
-def add_import(ctx: FileContext, module: str, name: str) -> Edit | None:
-    """`from module import name` after the top-of-file imports; None when already imported."""
-    if imported_as(ctx, f"{module}.{name}") == name:
-        return None
-    from backend_expert.fix_imports import ImportConflict
-    from backend_expert.fix_imports import add_import as placed_import
-
-    try:  # extends `from module import ...`, keeps groups and order (fix_imports.py)
-        return placed_import(ctx.source, module, name)
-    except (ImportConflict, ValueError):
-        pass  # the name is taken: the line below shadows it, as before
-    tree = ctx.source.tree
-    body = tree.body if tree is not None else []
-    line = 1
-    for index, stmt in enumerate(body):
-        if isinstance(stmt, (ast.Import, ast.ImportFrom)) or (
-            index == 0 and isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant)
-        ):
-            line = stmt.end_lineno + 1  # type: ignore[operator]
-        else:
-            break
-    return insert_line(line, f"from {module} import {name}\n")
-
-
-def indentation(ctx: FileContext, node: ast.AST) -> str:
-    text = ctx.source.line(node.lineno)  # type: ignore[attr-defined]
-    return text[: len(text) - len(text.lstrip())]

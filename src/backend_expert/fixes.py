@@ -18,15 +18,12 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from backend_expert.findings import Applicability, Finding, Fix
-from backend_expert.fix_imports import ImportConflict, add_import  # re-exported for rules
 from backend_expert.parse import parse_text
 
 __all__ = [
     "MAX_ROUNDS",
     "FailedFix",
     "FixOutcome",
-    "ImportConflict",
-    "add_import",
     "applicable",
     "apply_edits",
     "fix_sources",

@@ -1,5 +1,5 @@
 """Shared pieces of the security rules (not a rule module): the tainted-sink rule shape,
-names that read like secrets, development-only paths, and the `import` edit of fixes."""
+names that read like secrets, development-only paths."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import ClassVar
 from backend_expert.check import FileContext
 from backend_expert.dataflow import Kind, Source, confidence_for, origin_note, tainted_argument
 from backend_expert.dataflow.util import _short
-from backend_expert.findings import Confidence, Edit
+from backend_expert.findings import Confidence
 from backend_expert.rules.base import Rule, visit
 
 # Path parts of modules that only ever run on a developer's machine or in CI.
@@ -61,47 +61,6 @@ def last_name(node: ast.AST) -> str:
     if isinstance(node, ast.Await):
         return last_name(node.value)
     return ""
-
-
-def replace_node(ctx: FileContext, node: ast.AST, content: str) -> Edit:
-    """An edit replacing the source of `node` (columns converted to characters)."""
-    source = ctx.source
-    line, end_line = node.lineno, node.end_lineno  # type: ignore[attr-defined]
-    start = source.char_column(line, node.col_offset) + 1  # type: ignore[attr-defined]
-    end = source.char_column(end_line, node.end_col_offset) + 1  # type: ignore[attr-defined]
-    return Edit(line, start, end_line, end, content)
-
-
-def node_text(ctx: FileContext, node: ast.AST) -> str:
-    """The exact source of `node`."""
-    line, end_line = node.lineno, node.end_lineno  # type: ignore[attr-defined]
-    start, end = node.col_offset, node.end_col_offset  # type: ignore[attr-defined]
-    lines = [ctx.source.line(n).encode() for n in range(line, end_line + 1)]
-    if len(lines) == 1:
-        return lines[0][start:end].decode(errors="replace")
-    return b"\n".join([lines[0][start:], *lines[1:-1], lines[-1][:end]]).decode(errors="replace")
-
-
-def import_edit(ctx: FileContext, module: str) -> Edit | None:
-    """An edit adding `import module` after the module's imports (None when already there)."""
-    tree = ctx.source.tree
-    if tree is None:
-        return None
-    if ctx.facts.imports.get(module) == module:
-        return None
-    line = 1
-    for index, stmt in enumerate(tree.body):
-        is_docstring = (
-            index == 0
-            and isinstance(stmt, ast.Expr)
-            and isinstance(stmt.value, ast.Constant)
-            and isinstance(stmt.value.value, str)
-        )
-        if is_docstring or isinstance(stmt, ast.Import | ast.ImportFrom):
-            line = (stmt.end_lineno or stmt.lineno) + 1
-        else:
-            break
-    return Edit(line, 1, line, 1, f"import {module}\n")
 
 
 def operator_command(ctx: FileContext) -> bool:

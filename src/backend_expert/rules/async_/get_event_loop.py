@@ -5,8 +5,8 @@ from __future__ import annotations
 import ast
 
 from backend_expert.check import FileContext
+from backend_expert.edits import edit
 from backend_expert.findings import Applicability, Confidence, Fix, Severity
-from backend_expert.pyedits import edit
 from backend_expert.rules.base import Example, Explanation, Rule, visit
 
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 import ast
 
 from backend_expert.check import FileContext
+from backend_expert.edits import node_text
 from backend_expert.findings import Severity
 from backend_expert.querysets import flow
 from backend_expert.rules.base import Example, Explanation, Rule, visit
-from backend_expert.rules.django._orm import in_migrations, source_text
+from backend_expert.rules.django._orm import in_migrations
 from backend_expert.rules.django._orm_examples import blog
 
 OPERATORS = {ast.Add: "+", ast.Sub: "-"}
@@ -282,7 +283,7 @@ def count(stats):
         save = _saved_after(ctx, function, name, target.attr, node.lineno)
         if save is None:
             return
-        amount_text = source_text(ctx, amount)
+        amount_text = node_text(ctx, amount)
         if len(amount_text) > 30 or "\n" in amount_text:
             amount_text = "n"
         f = target.attr

@@ -5,11 +5,12 @@ from __future__ import annotations
 import ast
 
 from backend_expert.check import FileContext
+from backend_expert.edits import node_text, replace_node
 from backend_expert.findings import Applicability, Fix, Severity
 from backend_expert.infer import FunctionNode
 from backend_expert.querysets import QuerySet, flow
 from backend_expert.rules.base import Example, Explanation, Rule, visit
-from backend_expert.rules.django._orm import replace_node, short, source_text
+from backend_expert.rules.django._orm import short
 from backend_expert.rules.django._orm_examples import blog
 
 ATOMS = (ast.Name, ast.Attribute, ast.Call, ast.Subscript)
@@ -233,7 +234,7 @@ def stats():
             queryset = self._queryset(target, ctx)
             if queryset is None or not self._fresh(target, ctx):
                 return
-            text = source_text(ctx, target)
+            text = node_text(ctx, target)
             model = queryset.model.rpartition(".")[2]
             parent = ctx.parent()
             if func.id == "bool":
@@ -265,7 +266,7 @@ def stats():
             base = queryset_flow.source(func.value, ctx.enclosing_function())
             if base is None or base.evaluated or base.related:
                 return
-            text = source_text(ctx, func.value)
+            text = node_text(ctx, func.value)
             model = base.model.rpartition(".")[2]
             if isinstance(parent, ast.Compare) and parent.left is node:
                 some = _zero_test(parent)
@@ -284,7 +285,7 @@ def stats():
             queryset = self._queryset(candidate, ctx)
             if queryset is None or not self._fresh(candidate, ctx):
                 continue
-            text = source_text(ctx, candidate)
+            text = node_text(ctx, candidate)
             self._report_test(ctx, candidate, text, queryset.model.rpartition(".")[2], candidate)
 
     @staticmethod
@@ -321,7 +322,7 @@ def stats():
             shown = f"len({short(text)})"
             why = f"loads every `{model}` row"
         else:
-            shown = short(source_text(ctx, node), 48, "...")
+            shown = short(node_text(ctx, node), 48, "...")
             why = f"loads every `{model}` row"
         ctx.report(
             node,
@@ -344,7 +345,7 @@ def stats():
         why = f"loads every `{model}` row" if how == "len" else "counts every matching row"
         ctx.report(
             compare,
-            f"`{short(source_text(ctx, compare), 60, 'the comparison')}` {why} only to learn "
+            f"`{short(node_text(ctx, compare), 60, 'the comparison')}` {why} only to learn "
             f"whether there is one; use `{short(replacement, 60, 'not ' * (not some) + '<queryset>.exists()')}`",
             fix=fix,
         )

@@ -6,10 +6,10 @@ import ast
 
 from backend_expert.check import FileContext
 from backend_expert.django_models import Field, Relation
+from backend_expert.edits import edit, node_text, rename_attribute
 from backend_expert.findings import Applicability, Fix, Severity
 from backend_expert.querysets import flow
 from backend_expert.rules.base import Example, Explanation, Rule, visit
-from backend_expert.rules.django._orm import edit, rename_attribute, source_text
 from backend_expert.rules.django._orm_examples import blog
 
 KINDS = {
@@ -251,8 +251,8 @@ def _split(ctx: FileContext, node: ast.Call, func: ast.Attribute, invalid: set[s
     """`.select_related("a", "m2m")` -> `.select_related("a").prefetch_related("m2m")`."""
     if node.keywords or func.value.end_lineno != node.end_lineno:
         return None  # keep multi-line calls (and their comments) as written
-    kept = [source_text(ctx, a) for a in node.args if a.value not in invalid]  # type: ignore[attr-defined]
-    moved = [source_text(ctx, a) for a in node.args if a.value in invalid]  # type: ignore[attr-defined]
+    kept = [node_text(ctx, a) for a in node.args if a.value not in invalid]  # type: ignore[attr-defined]
+    moved = [node_text(ctx, a) for a in node.args if a.value in invalid]  # type: ignore[attr-defined]
     content = f".select_related({', '.join(kept)}).prefetch_related({', '.join(moved)})"
     start = (func.value.end_lineno, func.value.end_col_offset)
     end = (node.end_lineno, node.end_col_offset)

@@ -5,10 +5,10 @@ from __future__ import annotations
 import ast
 
 from backend_expert.check import FileContext
+from backend_expert.edits import edit, rename_attribute
 from backend_expert.findings import Applicability, Fix, Severity
 from backend_expert.querysets import EVALUATING_METHODS, INSTANCE_METHODS, flow
 from backend_expert.rules.base import Example, Explanation, Rule, visit
-from backend_expert.rules.django._orm import edit, rename_attribute
 from backend_expert.rules.django._orm_examples import blog
 
 COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp)

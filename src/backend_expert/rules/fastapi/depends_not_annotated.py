@@ -5,8 +5,9 @@ from __future__ import annotations
 import ast
 
 from backend_expert.check import FileContext
-from backend_expert.edits import add_import, imported_as, span, text_of
+from backend_expert.edits import imported_as, node_text, replace_node
 from backend_expert.findings import Applicability, Fix, Severity
+from backend_expert.fix_imports import ImportConflict, add_import
 from backend_expert.rules.base import Example, Explanation, Rule, visit
 from backend_expert.web import route_parameters
 
@@ -200,20 +201,23 @@ def root(user=Depends(lambda: None)):
             return None
         if value is None and earlier_defaults:
             return None  # a required parameter may not follow one with a default
-        parts = [text_of(ctx, a) for a in args]
-        parts += [f"{kw.arg}={text_of(ctx, kw.value)}" for kw in keywords]
-        call = f"{text_of(ctx, default.func)}({', '.join(parts)})"
+        parts = [node_text(ctx, a) for a in args]
+        parts += [f"{kw.arg}={node_text(ctx, kw.value)}" for kw in keywords]
+        call = f"{node_text(ctx, default.func)}({', '.join(parts)})"
         local = next((n for n in map(lambda q: imported_as(ctx, q), ANNOTATED) if n), None)
         edits = []
         if local is None:
             local = "Annotated"
-            edit = add_import(ctx, _annotated_module(ctx), "Annotated")
+            try:
+                edit = add_import(ctx.source, _annotated_module(ctx), "Annotated")
+            except ImportConflict:  # the name means something else here: no fix
+                return None
             if edit is not None:
                 edits.append(edit)
-        text = f"{local}[{text_of(ctx, arg.annotation)}, {call}]"
+        text = f"{local}[{node_text(ctx, arg.annotation)}, {call}]"
         if value is not None:
-            text += f" = {text_of(ctx, value)}"
-        edits.append(span(ctx, arg.annotation, text, end=default))
+            text += f" = {node_text(ctx, value)}"
+        edits.append(replace_node(ctx, arg.annotation, text, end=default))
         return Fix("Move the marker into `Annotated[...]`", tuple(edits), Applicability.UNSAFE)
 
 

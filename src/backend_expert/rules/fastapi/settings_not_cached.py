@@ -5,10 +5,11 @@ from __future__ import annotations
 import ast
 
 from backend_expert.check import FileContext
-from backend_expert.edits import add_import, imported_as, indentation, insert_line
+from backend_expert.edits import imported_as, indentation, insert_line
 from backend_expert.fastapi_routes import dependency_functions
 from backend_expert.fastapi_scope import is_cached, per_request_role, top_function
 from backend_expert.findings import Applicability, Confidence, Fix, Severity
+from backend_expert.fix_imports import ImportConflict, add_import
 from backend_expert.nodes import own_nodes
 from backend_expert.pydantic_models import is_settings
 from backend_expert.rules.base import Example, Explanation, Rule, visit
@@ -186,7 +187,10 @@ def info(current: Settings = Depends(get_settings)) -> dict:
         edits = []
         if local is None:
             local = "lru_cache"
-            edits.append(add_import(ctx, "functools", "lru_cache"))
+            try:
+                edits.append(add_import(ctx.source, "functools", "lru_cache"))
+            except ImportConflict:  # the name means something else here: no fix
+                return None
         edits.append(insert_line(first, f"{indentation(ctx, node)}@{local}\n"))
         return Fix(
             "Cache the settings with `@lru_cache`",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import ast
 
 from backend_expert.check import FileContext
-from backend_expert.edits import span
+from backend_expert.edits import replace_node
 from backend_expert.findings import Applicability, Fix, Severity
 from backend_expert.pydantic_models import v1_pinned
 from backend_expert.rules.base import Example, Explanation, Rule, visit
@@ -104,6 +104,6 @@ class Settings(BaseSettings):
             text = f"from {node.module} import {', '.join(rest)}\n{' ' * node.col_offset}{text}"
         return Fix(
             "Import `BaseSettings` from `pydantic_settings`",
-            (span(ctx, node, text),),
+            (replace_node(ctx, node, text),),
             Applicability.UNSAFE,
         )

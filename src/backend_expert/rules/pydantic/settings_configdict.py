@@ -5,8 +5,9 @@ from __future__ import annotations
 import ast
 
 from backend_expert.check import FileContext
-from backend_expert.edits import add_import, span
+from backend_expert.edits import replace_node
 from backend_expert.findings import Applicability, Fix, Severity
+from backend_expert.fix_imports import ImportConflict, add_import
 from backend_expert.pydantic_models import class_kind
 from backend_expert.rules.base import Example, Explanation, Rule, visit
 
@@ -99,11 +100,18 @@ class Item(BaseModel):
             if class_kind(node, ctx) != "settings":
                 return
             call = stmt.value
-            edits = [e for e in (add_import(ctx, "pydantic_settings", "SettingsConfigDict"),) if e]
-            edits.append(span(ctx, call.func, "SettingsConfigDict"))
+            edits = [replace_node(ctx, call.func, "SettingsConfigDict")]
+            try:
+                added = add_import(ctx.source, "pydantic_settings", "SettingsConfigDict")
+            except ImportConflict:  # the name means something else here: no fix
+                edits = []
+            else:
+                edits[:0] = [added] if added else []
             ctx.report(
                 call,
                 f"`{node.name}` is a settings class: `ConfigDict` does not declare the settings "
                 "options; use `SettingsConfigDict` from `pydantic_settings`",
-                fix=Fix("Use `SettingsConfigDict`", tuple(edits), Applicability.SAFE),
+                fix=Fix("Use `SettingsConfigDict`", tuple(edits), Applicability.SAFE)
+                if edits
+                else None,
             )

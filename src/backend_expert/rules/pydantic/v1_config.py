@@ -5,8 +5,9 @@ from __future__ import annotations
 import ast
 
 from backend_expert.check import FileContext
-from backend_expert.edits import add_import, indentation, span, text_of
+from backend_expert.edits import indentation, node_text, replace_node
 from backend_expert.findings import Applicability, Fix, Severity
+from backend_expert.fix_imports import ImportConflict, add_import
 from backend_expert.pydantic_models import class_kind, in_compat_branch, v1_pinned
 from backend_expert.rules.base import Example, Explanation, Rule, visit
 
@@ -67,7 +68,7 @@ def config_entries(config: ast.ClassDef, ctx: FileContext) -> list[tuple[str, st
         ):
             entries.append((key, f'"{value.attr}"'))
             continue
-        entries.append((RENAMED.get(key, key), text_of(ctx, value)))
+        entries.append((RENAMED.get(key, key), node_text(ctx, value)))
     return entries
 
 
@@ -250,6 +251,9 @@ class UserOut(BaseModel):
             inner = "".join(f"{indent}    {k}={v},\n" for k, v in entries)
             text = f"model_config = {factory}(\n{inner}{indent})"
         module = "pydantic_settings" if factory == "SettingsConfigDict" else "pydantic"
-        edits = [e for e in (add_import(ctx, module, factory),) if e is not None]
-        edits.append(span(ctx, config, text))
+        try:
+            edits = [e for e in (add_import(ctx.source, module, factory),) if e is not None]
+        except ImportConflict:  # the name means something else here: no fix
+            return None
+        edits.append(replace_node(ctx, config, text))
         return Fix(f"Replace `class Config` with `{factory}`", tuple(edits), Applicability.UNSAFE)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import ast
 
 from backend_expert.check import FileContext
-from backend_expert.edits import span, text_of
+from backend_expert.edits import node_text, replace_node
 from backend_expert.findings import Applicability, Edit, Fix, Severity
 from backend_expert.pydantic_models import defines, in_compat_branch, model_of, v1_pinned
 from backend_expert.rules.base import Example, Explanation, Rule, visit
@@ -271,5 +271,5 @@ def dump(item: Item) -> dict:
             if len(node.args) != 1 or node.keywords or isinstance(node.args[0], ast.Starred):
                 return None
             arg = node.args[0]
-            edits.append(span(ctx, arg, text_of(ctx, arg) + ", from_attributes=True"))
+            edits.append(replace_node(ctx, arg, node_text(ctx, arg) + ", from_attributes=True"))
         return Fix(f"Rename to `{new}`", tuple(edits), Applicability.SAFE)

@@ -6,8 +6,9 @@ from __future__ import annotations
 import ast
 
 from backend_expert.check import FileContext
-from backend_expert.edits import add_import, indentation, span, text_of
+from backend_expert.edits import indentation, node_text, replace_node
 from backend_expert.findings import Applicability, Fix, Severity
+from backend_expert.fix_imports import ImportConflict, add_import
 from backend_expert.pydantic_models import in_compat_branch, v1_pinned
 from backend_expert.rules.base import Example, Explanation, Rule, visit
 
@@ -210,19 +211,19 @@ class Signup(BaseModel):
             or (params[1] == "values" and kind == "validator")
         ):
             return None
-        parts = [text_of(ctx, a) for a in args]
+        parts = [node_text(ctx, a) for a in args]
         if kind == "validator":
             if not args:
                 return None
             if is_pre:
                 parts.append('mode="before"')
             if "check_fields" in options:
-                parts.append(f"check_fields={text_of(ctx, options['check_fields'])}")
+                parts.append(f"check_fields={node_text(ctx, options['check_fields'])}")
         else:
             if not is_pre or args:
                 return None
             parts = ['mode="before"']
-        head = text_of(ctx, target)
+        head = node_text(ctx, target)
         name = head.rpartition(".")[0] + "." + new if "." in head else new
         has_classmethod = any(
             isinstance(d, ast.Name) and d.id == "classmethod" for d in node.decorator_list
@@ -231,7 +232,10 @@ class Signup(BaseModel):
         if not has_classmethod:
             text += f"\n{indentation(ctx, decorator)}@classmethod"
         edits = []
-        if "." not in head and (edit := add_import(ctx, "pydantic", new)) is not None:
-            edits.append(edit)
-        edits.append(span(ctx, decorator, text))
-        return Fix(f"Use `@{new}`", tuple(edits), Applicability.UNSAFE)
+        if "." not in head:
+            try:
+                edits.append(add_import(ctx.source, "pydantic", new))
+            except ImportConflict:  # the name means something else here: no fix
+                return None
+        edits.append(replace_node(ctx, decorator, text))
+        return Fix(f"Use `@{new}`", tuple(e for e in edits if e), Applicability.UNSAFE)

@@ -6,8 +6,9 @@ import ast
 import re
 
 from backend_expert.check import FileContext
+from backend_expert.edits import replace_node
 from backend_expert.findings import Applicability, Confidence, Fix, Severity
-from backend_expert.pyedits import import_edit, replace_node
+from backend_expert.fix_imports import ImportConflict, add_import
 from backend_expert.rules.base import Example, Explanation, Rule, visit
 from backend_expert.rules.python._places import is_application_code
 
@@ -84,8 +85,7 @@ def expires_at(ttl: int) -> float:
     return started.timestamp() + ttl
 """,
             fixed="""\
-from datetime import datetime
-from datetime import timezone
+from datetime import datetime, timezone
 
 
 def expires_at(ttl: int) -> float:
@@ -157,8 +157,10 @@ CREATED = datetime.utcnow()
             replacement = f"{receiver}.fromtimestamp({ast.unparse(node.args[0])}, {zone})"
         else:
             replacement = f"{receiver}.now({zone})"
-        edits = (replace_node(ctx, node, replacement), *extra)
-        fix = Fix(f"Use `{replacement}`", edits, Applicability.UNSAFE)
+        edits = (replace_node(ctx, node, replacement), *(extra or ()))
+        fix = (
+            Fix(f"Use `{replacement}`", edits, Applicability.UNSAFE) if extra is not None else None
+        )
         if func.attr == "now":
             message = (
                 "`datetime.now()` without a time zone gives the server's local time as a naive "
@@ -207,7 +209,7 @@ CREATED = datetime.utcnow()
         return cached
 
     @staticmethod
-    def _zone(receiver: ast.AST, ctx: FileContext) -> tuple[str, tuple]:
+    def _zone(receiver: ast.AST, ctx: FileContext) -> tuple[str, tuple | None]:
         """How to spell UTC here, and the import edit it needs."""
         modern = (min_python(ctx) or (3, 0)) >= (3, 11)
         if isinstance(receiver, ast.Attribute):  # `datetime.datetime` / `dt.datetime`
@@ -219,5 +221,8 @@ CREATED = datetime.utcnow()
         if imports.get("timezone") == "datetime.timezone":
             return "timezone.utc", ()
         name = "UTC" if modern else "timezone"
-        edit = import_edit(ctx, "datetime", name)
+        try:
+            edit = add_import(ctx.source, "datetime", name)
+        except ImportConflict:  # the name means something else here: no fix
+            return ("UTC" if modern else "timezone.utc"), None
         return ("UTC" if modern else "timezone.utc"), ((edit,) if edit else ())

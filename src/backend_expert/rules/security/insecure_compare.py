@@ -6,16 +6,11 @@ import ast
 
 from backend_expert.check import FileContext
 from backend_expert.dataflow import Kind, taint_of
+from backend_expert.edits import node_text, replace_node
 from backend_expert.findings import Applicability, Confidence, Fix, Severity
+from backend_expert.fix_imports import ImportConflict, add_import
 from backend_expert.rules.base import Example, Explanation, Rule, visit
-from backend_expert.security_support import (
-    import_edit,
-    last_name,
-    node_text,
-    replace_node,
-    word_set,
-    words,
-)
+from backend_expert.security_support import last_name, word_set, words
 
 SECRET_WORDS = word_set(
     """token signature sig digest hexdigest hmac mac secret apikey otp nonce csrf passcode"""
@@ -81,7 +76,9 @@ def _looked_up_before(node: ast.AST, ctx: FileContext) -> bool:
         if ".objects" not in chain and last_name(candidate) not in LOOKUPS:
             continue
         values = [*candidate.args, *(keyword.value for keyword in candidate.keywords)]
-        if any(isinstance(sub, ast.Name) and sub.id == node.id for v in values for sub in ast.walk(v)):
+        if any(
+            isinstance(sub, ast.Name) and sub.id == node.id for v in values for sub in ast.walk(v)
+        ):
             return True
     return False
 
@@ -255,7 +252,7 @@ def authorize(request):
         )
 
     @staticmethod
-    def _fix(node: ast.Compare, left: ast.AST, right: ast.AST, ctx: FileContext) -> Fix:
+    def _fix(node: ast.Compare, left: ast.AST, right: ast.AST, ctx: FileContext) -> Fix | None:
         call = f"hmac.compare_digest({node_text(ctx, left)}, {node_text(ctx, right)})"
         if isinstance(node.ops[0], ast.NotEq):
             call = f"not {call}"
@@ -263,7 +260,10 @@ def authorize(request):
         if isinstance(parent, ast.BoolOp | ast.UnaryOp | ast.BinOp | ast.Compare):
             call = f"({call})"
         edits = [replace_node(ctx, node, call)]
-        added = import_edit(ctx, "hmac")
+        try:
+            added = add_import(ctx.source, "hmac")
+        except ImportConflict:  # `hmac` means something else here: no fix
+            return None
         if added is not None:
             edits.insert(0, added)
         return Fix("Use `hmac.compare_digest()`", tuple(edits), Applicability.UNSAFE)

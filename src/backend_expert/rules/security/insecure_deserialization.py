@@ -7,9 +7,10 @@ import ast
 from backend_expert.check import FileContext
 from backend_expert.dataflow import Kind, taint_of
 from backend_expert.dataflow.util import _short
+from backend_expert.edits import node_text, replace_node
 from backend_expert.findings import Applicability, Confidence, Fix, Severity
 from backend_expert.rules.base import Example, Explanation, visit
-from backend_expert.security_support import TaintSinkRule, node_text, replace_node
+from backend_expert.security_support import TaintSinkRule
 
 YAML_LOADS = frozenset({"yaml.load", "yaml.load_all", "yaml.unsafe_load", "yaml.unsafe_load_all"})
 UNSAFE_LOADERS = frozenset(

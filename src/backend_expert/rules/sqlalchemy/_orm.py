@@ -5,11 +5,9 @@ from __future__ import annotations
 import ast
 
 from backend_expert.check import FileContext
+from backend_expert.edits import imported_as
 from backend_expert.findings import Edit
-from backend_expert.rules.django._orm import edit, replace_node, source_text
 from backend_expert.sqlalchemy_sessions import session_flavour
-
-__all__ = ["edit", "replace_node", "source_text"]
 
 GENERATED_DIRS = frozenset({"migrations", "alembic", "versions", "revisions"})
 SESSION_METHODS = frozenset({"execute", "scalars", "scalar", "get", "exec", "query"})
@@ -33,16 +31,16 @@ def callee_name(node: ast.Call, ctx: FileContext) -> str:
     return ctx.qualname(node.func) or ""
 
 
+def called_name(node: ast.Call) -> str:
+    """The name a call is spelled with: `f` of `f()` and of `mod.f()` ("" for other callees)."""
+    func = node.func
+    if isinstance(func, ast.Name):
+        return func.id
+    return func.attr if isinstance(func, ast.Attribute) else ""
+
+
 def last(name: str | None) -> str:
     return (name or "").rpartition(".")[2]
-
-
-def imported_as(ctx: FileContext, qualname: str) -> str | None:
-    """The local name under which the module imports `qualname` (None when it does not)."""
-    for alias, target in ctx.facts.imports.items():
-        if target == qualname:
-            return alias
-    return None
 
 
 def import_edit(ctx: FileContext, module: str, names: list[str]) -> Edit | None:

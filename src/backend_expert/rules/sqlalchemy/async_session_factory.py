@@ -5,9 +5,10 @@ from __future__ import annotations
 import ast
 
 from backend_expert.check import FileContext
+from backend_expert.edits import edit, replace_node
 from backend_expert.findings import Applicability, Edit, Fix, Severity
 from backend_expert.rules.base import Example, Explanation, Rule, visit
-from backend_expert.rules.sqlalchemy._orm import edit, import_edit, replace_node, skipped_path
+from backend_expert.rules.sqlalchemy._orm import called_name, import_edit, skipped_path
 from backend_expert.sqlalchemy_sessions import ASYNC_SESSION_TYPES, session_flavour
 
 SESSIONMAKERS = frozenset({"sqlalchemy.orm.sessionmaker", "sqlalchemy.orm.session.sessionmaker"})
@@ -133,14 +134,7 @@ asyncio.run(main())
 
     @visit(ast.Call)
     def check_call(self, node: ast.Call, ctx: FileContext) -> None:
-        func = node.func
-        name = (
-            func.id
-            if isinstance(func, ast.Name)
-            else func.attr
-            if isinstance(func, ast.Attribute)
-            else ""
-        )
+        name = called_name(node)
         if name == "sessionmaker":
             self._sessionmaker(node, ctx)
         elif name == "AsyncSession":

@@ -5,14 +5,10 @@ from __future__ import annotations
 import ast
 
 from backend_expert.check import FileContext
+from backend_expert.edits import node_text, replace_node
 from backend_expert.findings import Applicability, Fix, Severity
 from backend_expert.rules.base import Example, Explanation, Rule, visit
-from backend_expert.rules.sqlalchemy._orm import (
-    import_edit,
-    replace_node,
-    skipped_path,
-    source_text,
-)
+from backend_expert.rules.sqlalchemy._orm import import_edit, skipped_path
 from backend_expert.sqlalchemy_models import BASE_FACTORIES
 
 
@@ -155,9 +151,9 @@ class Base(DeclarativeBase):
             return None  # under an `if`/`try`: keep the rewrite to plain module level
         bases = ["DeclarativeBase"]
         if "cls" in keywords:
-            bases.insert(0, source_text(ctx, keywords["cls"]))
+            bases.insert(0, node_text(ctx, keywords["cls"]))
         body = (
-            f"metadata = {source_text(ctx, keywords['metadata'])}"
+            f"metadata = {node_text(ctx, keywords['metadata'])}"
             if "metadata" in keywords
             else "pass"
         )

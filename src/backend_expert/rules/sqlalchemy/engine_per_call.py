@@ -7,7 +7,7 @@ import ast
 from backend_expert.check import FileContext
 from backend_expert.findings import Severity
 from backend_expert.rules.base import Example, Explanation, Rule, visit
-from backend_expert.rules.sqlalchemy._orm import last, skipped_path
+from backend_expert.rules.sqlalchemy._orm import called_name, last, skipped_path
 from backend_expert.web import fastapi_route
 
 ENGINE_FACTORIES = frozenset(
@@ -191,13 +191,7 @@ def check(url: str) -> None:
     @visit(ast.Call)
     def check_call(self, node: ast.Call, ctx: FileContext) -> None:
         func = node.func
-        name = (
-            func.id
-            if isinstance(func, ast.Name)
-            else func.attr
-            if isinstance(func, ast.Attribute)
-            else ""
-        )
+        name = called_name(node)
         if name not in ("create_engine", "create_async_engine"):
             return
         function = ctx.enclosing_function()

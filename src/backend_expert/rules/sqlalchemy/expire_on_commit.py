@@ -5,9 +5,10 @@ from __future__ import annotations
 import ast
 
 from backend_expert.check import FileContext
+from backend_expert.edits import edit
 from backend_expert.findings import Applicability, Fix, Severity
 from backend_expert.rules.base import Example, Explanation, Rule, visit
-from backend_expert.rules.sqlalchemy._orm import edit, skipped_path
+from backend_expert.rules.sqlalchemy._orm import called_name, skipped_path
 
 ASYNC_SESSIONMAKERS = frozenset(
     {
@@ -100,13 +101,7 @@ def factory(**options):
     @visit(ast.Call)
     def check_call(self, node: ast.Call, ctx: FileContext) -> None:
         func = node.func
-        name = (
-            func.id
-            if isinstance(func, ast.Name)
-            else func.attr
-            if isinstance(func, ast.Attribute)
-            else ""
-        )
+        name = called_name(node)
         if name != "async_sessionmaker" or (ctx.qualname(func) or "") not in ASYNC_SESSIONMAKERS:
             return
         if any(k.arg in ("expire_on_commit", None) for k in node.keywords) or skipped_path(ctx):

@@ -5,9 +5,10 @@ from __future__ import annotations
 import ast
 
 from backend_expert.check import FileContext
+from backend_expert.edits import edit
 from backend_expert.findings import Applicability, Edit, Fix, Severity
 from backend_expert.rules.base import Example, Explanation, Rule, visit
-from backend_expert.rules.sqlalchemy._orm import edit, import_edit, last, skipped_path
+from backend_expert.rules.sqlalchemy._orm import import_edit, last, skipped_path
 
 # SQL types by the last part of their name -> the Python type `Mapped[...]` should say.
 PLAIN_TYPES = {

@@ -5,8 +5,9 @@ from __future__ import annotations
 import ast
 
 from backend_expert.check import FileContext
+from backend_expert.edits import insert_line
 from backend_expert.findings import Applicability, Confidence, Fix, Severity
-from backend_expert.pyedits import import_edit, insert_before_line
+from backend_expert.fix_imports import ImportConflict, add_import
 from backend_expert.pytest_config import collection_hooks, pytest_config
 from backend_expert.rules.base import Example, Explanation, Rule, visit
 from backend_expert.rules.testing.test_without_assert import is_test_file
@@ -222,13 +223,16 @@ async def test_job():
         return "asyncio"
 
     @staticmethod
-    def _fix(node: ast.AsyncFunctionDef, marker: str, ctx: FileContext) -> Fix:
+    def _fix(node: ast.AsyncFunctionDef, marker: str, ctx: FileContext) -> Fix | None:
         first = min([node.lineno, *(d.lineno for d in node.decorator_list)])
         indent = ctx.source.line(first)[
             : len(ctx.source.line(first)) - len(ctx.source.line(first).lstrip())
         ]
-        edits = [insert_before_line(first, f"{indent}@pytest.mark.{marker}\n")]
-        added = import_edit(ctx, "pytest")
+        edits = [insert_line(first, f"{indent}@pytest.mark.{marker}\n")]
+        try:
+            added = add_import(ctx.source, "pytest")
+        except ImportConflict:  # `pytest` means something else here: no fix
+            return None
         if added is not None:
             edits.insert(0, added)
         return Fix(f"Add `@pytest.mark.{marker}`", tuple(edits), Applicability.SAFE)

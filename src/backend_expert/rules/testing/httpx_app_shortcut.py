@@ -5,8 +5,9 @@ from __future__ import annotations
 import ast
 
 from backend_expert.check import FileContext
+from backend_expert.edits import replace_node
 from backend_expert.findings import Applicability, Confidence, Fix, Severity
-from backend_expert.pyedits import import_edit, replace_node
+from backend_expert.fix_imports import ImportConflict, add_import
 from backend_expert.rules.base import Example, Explanation, Rule, visit
 
 CLIENTS = {"httpx.AsyncClient": "ASGITransport", "httpx.Client": "WSGITransport"}
@@ -63,8 +64,7 @@ async def client():
 """,
             fixed="""\
 import pytest
-from httpx import AsyncClient
-from httpx import ASGITransport
+from httpx import ASGITransport, AsyncClient
 
 from app.main import app
 
@@ -103,18 +103,25 @@ async def make_client() -> httpx.AsyncClient:
             return
         app = ast.unparse(keyword.value)
         func = node.func
-        extra = ()
+        extra: tuple | None = ()
         if isinstance(func, ast.Attribute):
             spelled = f"{ast.unparse(func.value)}.{transport}"
         else:
             spelled = transport
-            added = import_edit(ctx, "httpx", transport)
-            extra = (added,) if added else ()
+            try:
+                added = add_import(ctx.source, "httpx", transport)
+            except ImportConflict:  # the name means something else here: no fix
+                extra = None
+            else:
+                extra = (added,) if added else ()
         edit = replace_node(ctx, keyword, f"transport={spelled}(app={app})")
+        fix = Fix(
+            f"Use `transport={spelled}(app={app})`", (edit, *(extra or ())), Applicability.SAFE
+        )
         ctx.report(
             node,
             f"`{ast.unparse(func)}(app=...)` was removed in httpx 0.28 (it raises TypeError); "
             f"pass `transport={spelled}(app={app})`",
             confidence=Confidence.HIGH,
-            fix=Fix(f"Use `transport={spelled}(app={app})`", (edit, *extra), Applicability.SAFE),
+            fix=fix if extra is not None else None,
         )
