@@ -88,7 +88,7 @@ class Signup(BaseModel):
         return values
 """,
             fixed="""\
-from pydantic import BaseModel, field_validator, model_validator, root_validator, validator
+from pydantic import BaseModel, field_validator, model_validator
 
 
 class Signup(BaseModel):
@@ -234,4 +234,10 @@ class Signup(BaseModel):
         if "." not in head and (edit := add_import(ctx, "pydantic", new)) is not None:
             edits.append(edit)
         edits.append(span(ctx, decorator, text))
-        return Fix(f"Use `@{new}`", tuple(edits), Applicability.UNSAFE)
+        replaced = ctx.qualname(target) if "." not in head else None
+        return Fix(
+            f"Use `@{new}`",
+            tuple(edits),
+            Applicability.UNSAFE,
+            unused_imports=(replaced,) if replaced else (),
+        )
