@@ -303,6 +303,9 @@ class UserOut(BaseModel):
         found = [(n, c) for n, _, c in comments(ctx.source.text) if config.lineno <= n <= last]
         arguments = ", ".join(f"{k}={v}" for k, v, _ in entries)
         text = f"model_config = {factory}({arguments})"
+        inner = [(n, c) for n, c in found if n != last]  # not just a comment after it all
+        if not inner and len(indent) + len(text) <= LINE_LIMIT and "\n" not in arguments:
+            found = []  # one line: the trailing comment stays after it, untouched
         if found:
             head = f"model_config = {factory}"
             text = _commented_call(head, entries, found, config.lineno, indent)
