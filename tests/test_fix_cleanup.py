@@ -196,3 +196,12 @@ def test_config_comments_survive_on_settings_and_multiline_values():
     assert '        env_prefix="APP_",  # all variables\n' in fixed
     assert '            "x": 1,  # inside the value\n' in fixed
     assert fixed.count("# inside the value") == 1 and "class Config" not in fixed
+
+
+def test_a_lone_trailing_comment_stays_after_a_one_line_config():
+    text = (
+        "from pydantic import BaseModel\n\n\nclass A(BaseModel):\n    id: int\n\n"
+        "    class Config:\n        orm_mode = True  # rows from the ORM\n"
+    )
+    fixed = fix_pydantic(text)
+    assert "    model_config = ConfigDict(from_attributes=True)  # rows from the ORM\n" in fixed
