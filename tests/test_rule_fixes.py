@@ -42,7 +42,9 @@ def fix_example(rule: Rule, example: Example, sources: dict[str, str] | None = N
     dependencies: dict[str, str] = {}
     for line in example.dependencies:
         _add_requirement(line, dependencies)
-    return fix_sources(sources or example.sources(), config, dependencies, unsafe=True)
+    # `# flagged` markers annotate the example; they are not comments of the user's code
+    sources = sources or {path: unmarked(text) for path, text in example.sources().items()}
+    return fix_sources(sources, config, dependencies, unsafe=True)
 
 
 def unmarked(text: str) -> str:

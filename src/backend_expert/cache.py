@@ -22,7 +22,7 @@ from backend_expert.findings import Finding
 from backend_expert.index import ModuleFacts
 from backend_expert.suppress import Suppression
 
-FORMAT = 5  # bump whenever the cached classes change shape
+FORMAT = 6  # bump whenever the cached classes change shape
 _LOAD_ERRORS = (
     OSError,
     pickle.UnpicklingError,

@@ -67,6 +67,12 @@ class Fix:
     message: str
     edits: tuple[Edit, ...]
     applicability: Applicability = Applicability.SAFE
+    # Qualified names (`pydantic.validator`) whose import this fix may leave unused: once
+    # all of a file's fixes are in, the engine drops those still unused (fix_cleanup.py).
+    unused_imports: tuple[str, ...] = ()
+    # The fix deletes comments on purpose (BEX004 removes stale suppressions); any other
+    # fix that loses a comment fails verification.
+    removes_comments: bool = False
 
     def to_dict(self) -> dict:
         return {

@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from backend_expert.findings import Applicability, Finding, Fix
+from backend_expert.fix_cleanup import lost_comments, unused_import_edits
 from backend_expert.parse import parse_text
 
 __all__ = [
@@ -160,8 +161,11 @@ def _outside_unchanged(before: str, after: str, spans: Sequence[Span]) -> bool:
 # --- verification ------------------------------------------------------------------------------
 
 
-def _problem(path: str, before: str, after: str, spans: Sequence[Span]) -> str | None:
-    """Why `after` must not replace `before`, or None when it may."""
+def _problem(
+    path: str, before: str, after: str, spans: Sequence[Span], excused: Sequence[Span] = ()
+) -> str | None:
+    """Why `after` must not replace `before`, or None when it may (comments inside the
+    `excused` spans, those of fixes that remove comments on purpose, may go)."""
     source = parse_text(path, after)
     if source.syntax_error is not None:
         error = source.syntax_error
@@ -170,7 +174,21 @@ def _problem(path: str, before: str, after: str, spans: Sequence[Span]) -> str |
         return "the fix changed text outside its edits"
     if _cookies(before) != _cookies(after):
         return "the fix would move or change the encoding declaration"
+    lost = lost_comments(before, after, _Lines(before).offset, excused)
+    if lost:
+        shown = ", ".join(repr(c if len(c) <= 40 else c[:37] + "...") for c in lost[:3])
+        return f"the fix would delete comments ({shown})"
     return None
+
+
+def _excused(chosen: Iterable[tuple[Finding, list[Span]]]) -> list[Span]:
+    """The spans of the fixes allowed to remove comments."""
+    return [
+        span
+        for finding, spans in chosen
+        if getattr(finding.fix, "removes_comments", False)
+        for span in spans
+    ]
 
 
 def _cookies(text: str) -> list[str | None]:
@@ -200,6 +218,7 @@ class _State:
     rejected: set[tuple] = field(default_factory=set)
     applied: list[Finding] = field(default_factory=list)
     failed: list[FailedFix] = field(default_factory=list)
+    tidied: set[str] = field(default_factory=set)  # imports already offered for removal
 
     def candidates(self, findings: Iterable[Finding]) -> list[Finding]:
         return [
@@ -240,14 +259,15 @@ def _round(state: _State, findings: Sequence[Finding]) -> bool:
         return False
     all_spans = [span for _, spans in chosen for span in spans]
     after = apply_spans(text, all_spans)
-    if _problem(state.path, text, after, all_spans) is None:
+    if _problem(state.path, text, after, all_spans, _excused(chosen)) is None:
         state.text = after
         state.applied.extend(finding for finding, _ in chosen)
         return True
     accepted: list[tuple[Finding, list[Span]]] = []  # one at a time, to find the culprit
     for finding, spans in chosen:
         trial = [span for _, kept in accepted for span in kept] + spans
-        reason = _problem(state.path, text, apply_spans(text, trial), trial)
+        excused = _excused([*accepted, (finding, spans)])
+        reason = _problem(state.path, text, apply_spans(text, trial), trial, excused)
         if reason is None:
             accepted.append((finding, spans))
         else:
@@ -259,13 +279,43 @@ def _round(state: _State, findings: Sequence[Finding]) -> bool:
     return True
 
 
+def _tidy_imports(state: _State) -> bool:
+    """Once no fix is left, remove the imports the applied fixes left unused; True when
+    the text changed. A removal that fails verification is reported against a fix that
+    asked for it."""
+    declared: dict[str, Finding] = {}
+    for finding in state.applied:
+        for name in getattr(finding.fix, "unused_imports", ()):
+            declared.setdefault(name, finding)
+    wanted = set(declared) - state.tidied
+    if not wanted:
+        return False
+    state.tidied |= wanted
+    edits = unused_import_edits(state.path, state.text, wanted)
+    if not edits:
+        return False
+    text = state.text
+    try:
+        spans = _spans(Fix("", tuple(edits)), _Lines(text), newline_of(text))
+    except ValueError:
+        return False
+    after = apply_spans(text, spans)
+    reason = _problem(state.path, text, after, spans)
+    if reason is not None:
+        culprit = declared[sorted(wanted)[0]]
+        state.failed.append(FailedFix(culprit, f"removing the imports it left unused: {reason}"))
+        return False
+    state.text = after
+    return True
+
+
 def _run_rounds(
     state: _State, findings: Sequence[Finding], recheck: Recheck, max_rounds: int
 ) -> tuple[list[Finding], int, bool]:
     """Rounds until nothing changes: (findings of the final text, rounds run, converged)."""
     seen = {state.text}
     for number in range(1, max_rounds + 1):
-        if not _round(state, findings):
+        if not _round(state, findings) and not _tidy_imports(state):
             return list(findings), number - 1, True
         findings = list(recheck(state.text))
         if state.text in seen:

@@ -51,6 +51,7 @@ def removal_fix(number: int, line: str, suppression: Suppression, drop: set[str]
             "remove the unused suppression comment",
             (Edit(number, 1, number + 1, 1, ""),),
             Applicability.SAFE,
+            removes_comments=True,
         )
     if rest:  # another comment follows: it takes the removed one's place
         end += len(line[end:]) - len(line[end:].lstrip())
@@ -61,4 +62,5 @@ def removal_fix(number: int, line: str, suppression: Suppression, drop: set[str]
 
 
 def _fix(number: int, start: int, end: int, content: str, message: str) -> Fix:
-    return Fix(message, (Edit(number, start + 1, number, end + 1, content),), Applicability.SAFE)
+    edit = Edit(number, start + 1, number, end + 1, content)
+    return Fix(message, (edit,), Applicability.SAFE, removes_comments=True)

@@ -83,6 +83,10 @@ def _whole_lines(ctx: FileContext, node: ast.AST, prefix: str) -> Edit | None:
         return None
     if last >= len(ctx.source.lines) and not ctx.source.text.endswith(("\n", "\r")):
         return None
+    if tail:  # a trailing comment stays, on a line of its own
+        line = ctx.source.line(first)
+        indent = line[: len(line) - len(line.lstrip())]
+        return Edit(first, 1, last + 1, 1, f"{indent}{tail.decode()}\n")
     return Edit(first, 1, last + 1, 1, "")
 
 

@@ -6,7 +6,8 @@ import ast
 
 from backend_expert.check import FileContext
 from backend_expert.edits import indentation, node_text, replace_node
-from backend_expert.findings import Applicability, Fix, Severity
+from backend_expert.findings import Applicability, Edit, Fix, Severity
+from backend_expert.fix_cleanup import comments
 from backend_expert.fix_imports import ImportConflict, add_import
 from backend_expert.pydantic_models import class_kind, in_compat_branch, v1_pinned
 from backend_expert.rules.base import Example, Explanation, Rule, visit
@@ -39,7 +40,10 @@ REMOVED = frozenset(
 LINE_LIMIT = 88
 
 
-def config_entries(config: ast.ClassDef, ctx: FileContext) -> list[tuple[str, str]] | None:
+Entry = tuple[str, str, ast.Assign]  # v2 key, value source, the v1 statement
+
+
+def config_entries(config: ast.ClassDef, ctx: FileContext) -> list[Entry] | None:
     """The `key=value` pairs of the v2 `ConfigDict`, or None when a key cannot be ported."""
     entries = []
     for stmt in config.body:
@@ -59,17 +63,39 @@ def config_entries(config: ast.ClassDef, ctx: FileContext) -> list[tuple[str, st
         if key == "allow_mutation":
             if not (isinstance(value, ast.Constant) and isinstance(value.value, bool)):
                 return None
-            entries.append(("frozen", repr(not value.value)))
+            entries.append(("frozen", repr(not value.value), stmt))
             continue
         if (
             key == "extra"
             and isinstance(value, ast.Attribute)
             and value.attr in ("allow", "ignore", "forbid")
         ):
-            entries.append((key, f'"{value.attr}"'))
+            entries.append((key, f'"{value.attr}"', stmt))
             continue
-        entries.append((RENAMED.get(key, key), node_text(ctx, value)))
+        entries.append((RENAMED.get(key, key), node_text(ctx, value), stmt))
     return entries
+
+
+def _commented_call(
+    head: str, entries: list[Entry], found: list[tuple[int, str]], first: int, indent: str
+) -> str:
+    """`head(` one key a line `)`, each comment of the `Config` class kept where it was:
+    above its key, after it, or last; a comment of the `class Config:` line follows `(`."""
+    left = [(line, text) for line, text in found if line != first]
+    rows = []
+    for key, value, stmt in entries:
+        last = stmt.end_lineno or stmt.lineno
+        inside = range(stmt.value.lineno, stmt.value.end_lineno or stmt.value.lineno)
+        mine = [(n, c) for n, c in left if n <= last]
+        left = left[len(mine) :]
+        ends = [i for i, (n, _) in enumerate(mine) if n == last][-1:]
+        trailing = [mine[i][1] for i in ends]
+        leading = [c for i, (n, c) in enumerate(mine) if n not in inside and i not in ends]
+        rows += [f"{indent}    {c}" for c in leading]
+        rows.append(f"{indent}    {key}={value}," + "".join(f"  {c}" for c in trailing))
+    rows += [f"{indent}    {c}" for _, c in left]
+    opening = "".join(f"  {c}" for n, c in found if n == first)
+    return f"{head}({opening}\n" + "\n".join(rows) + f"\n{indent})"
 
 
 class V1Config(Rule):
@@ -105,9 +131,10 @@ class V1Config(Rule):
         ),
         fix_safety=(
             "Unsafe: the fix renames the keys it knows (`allow_mutation = False` becomes "
-            '`frozen=True`, `Extra.forbid` becomes `"forbid"`), but comments inside the '
-            "`Config` class are dropped, and a class with removed keys (`fields`, "
-            "`getter_dict`, `smart_union`...) or methods gets no fix."
+            '`frozen=True`, `Extra.forbid` becomes `"forbid"`, and an `Extra` import left '
+            "unused is removed); comments of the `Config` class are kept next to their key. "
+            "A class with removed keys (`fields`, `getter_dict`, `smart_union`...) or methods "
+            "gets no fix."
         ),
         references=("https://docs.pydantic.dev/latest/migration/#changes-to-config",),
     )
@@ -136,7 +163,7 @@ class Settings(BaseSettings):
         env_file = ".env"
 """,
             fixed="""\
-from pydantic import BaseModel, ConfigDict, Extra
+from pydantic import BaseModel, ConfigDict
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -151,6 +178,34 @@ class Settings(BaseSettings):
     database_url: str
 
     model_config = SettingsConfigDict(env_prefix="APP_", env_file=".env")
+""",
+        ),
+        Example(
+            title="comments of the Config class stay with their keys",
+            code="""\
+from pydantic import BaseModel
+
+
+class Order(BaseModel):
+    id: int
+
+    class Config:  # flagged
+        # rows come from SQLAlchemy
+        orm_mode = True
+        allow_mutation = False  # orders are immutable once placed
+""",
+            fixed="""\
+from pydantic import BaseModel, ConfigDict
+
+
+class Order(BaseModel):
+    id: int
+
+    model_config = ConfigDict(
+        # rows come from SQLAlchemy
+        from_attributes=True,
+        frozen=True,  # orders are immutable once placed
+    )
 """,
         ),
         Example(
@@ -245,15 +300,41 @@ class UserOut(BaseModel):
         if entries is None:
             return None
         indent = indentation(ctx, config)
-        arguments = ", ".join(f"{k}={v}" for k, v in entries)
+        last = config.end_lineno or config.lineno
+        found = [(n, c) for n, _, c in comments(ctx.source.text) if config.lineno <= n <= last]
+        arguments = ", ".join(f"{k}={v}" for k, v, _ in entries)
         text = f"model_config = {factory}({arguments})"
-        if len(indent) + len(text) > LINE_LIMIT or "\n" in arguments:
-            inner = "".join(f"{indent}    {k}={v},\n" for k, v in entries)
+        inner = [(n, c) for n, c in found if n != last]  # not just a comment after it all
+        if not inner and len(indent) + len(text) <= LINE_LIMIT and "\n" not in arguments:
+            found = []  # one line: the trailing comment stays after it, untouched
+        if found:
+            head = f"model_config = {factory}"
+            text = _commented_call(head, entries, found, config.lineno, indent)
+        elif len(indent) + len(text) > LINE_LIMIT or "\n" in arguments:
+            inner = "".join(f"{indent}    {k}={v},\n" for k, v, _ in entries)
             text = f"model_config = {factory}(\n{inner}{indent})"
         module = "pydantic_settings" if factory == "SettingsConfigDict" else "pydantic"
         try:
             edits = [e for e in (add_import(ctx.source, module, factory),) if e is not None]
         except ImportConflict:  # the name means something else here: no fix
             return None
-        edits.append(replace_node(ctx, config, text))
-        return Fix(f"Replace `class Config` with `{factory}`", tuple(edits), Applicability.UNSAFE)
+        replace = replace_node(ctx, config, text)
+        if found:  # through the end of the last line: its comment is placed in the call
+            end = len(ctx.source.line(last)) + 1
+            replace = Edit(replace.line, replace.column, last, end, text)
+        edits.append(replace)
+        extra = ctx.qualname(_extra_base(entries)) if _extra_base(entries) else None
+        return Fix(
+            f"Replace `class Config` with `{factory}`",
+            tuple(edits),
+            Applicability.UNSAFE,
+            unused_imports=(extra,) if extra in ("pydantic.Extra", "pydantic.config.Extra") else (),
+        )
+
+
+def _extra_base(entries: list[Entry]) -> ast.expr | None:
+    """The `Extra` of `extra = Extra.forbid`, which the fix turns into a string."""
+    for key, _, stmt in entries:
+        if key == "extra" and isinstance(stmt.value, ast.Attribute):
+            return stmt.value.value
+    return None

@@ -89,7 +89,7 @@ class Signup(BaseModel):
         return values
 """,
             fixed="""\
-from pydantic import BaseModel, field_validator, model_validator, root_validator, validator
+from pydantic import BaseModel, field_validator, model_validator
 
 
 class Signup(BaseModel):
@@ -238,4 +238,10 @@ class Signup(BaseModel):
             except ImportConflict:  # the name means something else here: no fix
                 return None
         edits.append(replace_node(ctx, decorator, text))
-        return Fix(f"Use `@{new}`", tuple(e for e in edits if e), Applicability.UNSAFE)
+        replaced = ctx.qualname(target) if "." not in head else None
+        return Fix(
+            f"Use `@{new}`",
+            tuple(e for e in edits if e),
+            Applicability.UNSAFE,
+            unused_imports=(replaced,) if replaced else (),
+        )
