@@ -15,7 +15,7 @@ import click
 
 from backend_expert import __version__
 from backend_expert.advise import SCENARIOS
-from backend_expert.config import ConfigError, Selection, load_config, validate_selector
+from backend_expert.config import Config, ConfigError, Selection, load_config, validate_selector
 from backend_expert.findings import Confidence
 
 FORMAT_NAMES = ("text", "concise", "json", "sarif", "github", "gitlab", "junit", "markdown")
@@ -56,6 +56,25 @@ class _Group(click.Group):
             click.echo("bex: internal error (please report it):", err=True)
             click.echo(traceback.format_exc(), err=True)
             sys.exit(2)
+
+
+_config_option = click.option(
+    "--config",
+    "config_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="Read settings from this bex.toml or pyproject.toml.",
+)
+
+
+def _project_config(targets: list[Path], config_path: Path | None) -> tuple[Path, Config]:
+    """The project root of the first target and its settings (or those of --config)."""
+    from backend_expert.discover import find_root
+
+    if config_path is not None and not config_path.is_file():
+        raise ConfigError(f"--config {config_path}: no such file")
+    root = find_root(Path(os.path.abspath(targets[0])))
+    return root, load_config(root, config_path)
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
@@ -112,13 +131,7 @@ def main() -> None:
     default=None,
     help="Where the cache lives (default: .bex_cache in the project root).",
 )
-@click.option(
-    "--config",
-    "config_path",
-    type=click.Path(path_type=Path, dir_okay=False),
-    default=None,
-    help="Read settings from this bex.toml or pyproject.toml.",
-)
+@_config_option
 @click.option(
     "-j",
     "--jobs",
@@ -179,15 +192,11 @@ def check(
     fix_only: bool = False,
 ) -> None:
     """Review PATHS (files or directories; default: the current directory)."""
-    from backend_expert.discover import find_root
     from backend_expert.engine import run
     from backend_expert.report import formatter
 
     targets = list(paths) or [Path(".")]
-    if config_path is not None and not config_path.is_file():
-        raise ConfigError(f"--config {config_path}: no such file")
-    root = find_root(Path(os.path.abspath(targets[0])))
-    config = load_config(root, config_path)
+    root, config = _project_config(targets, config_path)
     if select or extend_select or ignore:
         config.layers.append(
             Selection(
@@ -274,13 +283,7 @@ def _statistics(findings) -> str:
     default=None,
     help="The baseline file (default: .bex-baseline.json in the project root).",
 )
-@click.option(
-    "--config",
-    "config_path",
-    type=click.Path(path_type=Path, dir_okay=False),
-    default=None,
-    help="Read settings from this bex.toml or pyproject.toml.",
-)
+@_config_option
 @click.option("--no-cache", is_flag=True, help="Ignore and do not write the cache.")
 def baseline(
     paths: tuple[Path, ...],
@@ -291,12 +294,9 @@ def baseline(
 ) -> None:
     """Accept the current findings of PATHS: `bex check` then reports only new ones."""
     from backend_expert.baseline import command
-    from backend_expert.discover import find_root
 
     targets = list(paths) or [Path(".")]
-    if config_path is not None and not config_path.is_file():
-        raise ConfigError(f"--config {config_path}: no such file")
-    config = load_config(find_root(Path(os.path.abspath(targets[0]))), config_path)
+    _, config = _project_config(targets, config_path)
     click.echo(command(targets, config, baseline_path, update, use_cache=not no_cache), nl=False)
 
 
@@ -493,7 +493,9 @@ def new(name, framework, use_async, database, orm, api_style, testing, directory
     except ScaffoldError as error:
         raise ConfigError(str(error)) from None
     click.echo(f"created {target} ({choices.summary()})")
-    click.echo(f"next: cd {target} && python3 -m venv .venv && .venv/bin/pip install -e '.[test]' && .venv/bin/python -m pytest -q")
+    click.echo(
+        f"next: cd {target} && python3 -m venv .venv && .venv/bin/pip install -e '.[test]' && .venv/bin/python -m pytest -q"
+    )
 
 
 def _needs_extra(extra: str, error: ImportError, modules: tuple[str, ...]) -> ConfigError:
