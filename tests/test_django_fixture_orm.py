@@ -11,6 +11,7 @@ from backend_expert.config import Config, Selection
 from backend_expert.django_models import django_models
 from backend_expert.engine import run
 from backend_expert.findings import Applicability, Finding
+from backend_expert.fixes import apply_edits
 
 FIXTURE = Path(__file__).parent / "fixtures" / "django_shop"
 CODES = tuple(f"BEX40{n}" for n in range(1, 10))
@@ -55,16 +56,8 @@ def test_the_model_knows_the_shop(result):
 
 
 def _apply(text: str, finding: Finding) -> str:
-    lines = text.splitlines(keepends=True)
-    offsets = [0]
-    for line in lines:
-        offsets.append(offsets[-1] + len(line))
     assert finding.fix is not None
-    for edit in sorted(finding.fix.edits, key=lambda e: (e.line, e.column), reverse=True):
-        start = offsets[edit.line - 1] + edit.column - 1
-        end = offsets[edit.end_line - 1] + edit.end_column - 1
-        text = text[:start] + edit.content + text[end:]
-    return text
+    return apply_edits(text, finding.fix.edits)
 
 
 def test_safe_fixes_produce_valid_code_that_reads_as_intended(result):

@@ -12,6 +12,7 @@ import pytest
 from backend_expert.config import Config, Selection
 from backend_expert.engine import run
 from backend_expert.fastapi_routes import fastapi_routes
+from backend_expert.fixes import apply_edits, fix_text
 
 FIXTURES = Path(__file__).parent / "fixtures"
 CODES = (
@@ -45,15 +46,7 @@ def test_findings_match_the_expected_list_exactly(service):
 
 
 def _apply(text: str, edits) -> str:
-    lines = text.splitlines(keepends=True)
-    offsets = [0]
-    for line in lines:
-        offsets.append(offsets[-1] + len(line))
-    for edit in sorted(set(edits), key=lambda e: (e.line, e.column), reverse=True):
-        start = offsets[edit.line - 1] + edit.column - 1
-        end = offsets[edit.end_line - 1] + edit.end_column - 1
-        text = text[:start] + edit.content + text[end:]
-    return text
+    return apply_edits(text, set(edits))
 
 
 def test_each_fix_leaves_the_file_parseable(service):
@@ -85,10 +78,9 @@ def test_legacy_service_fixes_port_schemas_to_v2():
     root = FIXTURES / "fastapi_legacy_service"
     config = Config(root=root, layers=[Selection(select=("BEX201", "BEX202"))])
     result = run([root], config, use_cache=False)
-    edits = [
-        e for f in result.findings if f.path == "app/schemas.py" and f.fix for e in f.fix.edits
-    ]
-    after = _apply((root / "app/schemas.py").read_text(), edits)
+    findings = [f for f in result.findings if f.path == "app/schemas.py"]
+    text = (root / "app/schemas.py").read_text()
+    after = fix_text("app/schemas.py", text, findings, unsafe=True, config=config).text
     ast.parse(after)
     assert "model_config = ConfigDict(from_attributes=True)" in after
     assert 'model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)' in after

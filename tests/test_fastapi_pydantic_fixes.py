@@ -11,6 +11,7 @@ from conftest import check_example
 from test_rule_fixes import fix_example
 
 from backend_expert.findings import Finding
+from backend_expert.fixes import apply_edits
 from backend_expert.rules import all_rules
 
 PACKS = ("fastapi", "pydantic")
@@ -24,19 +25,8 @@ CASES = [
 
 
 def apply(text: str, findings: list[Finding]) -> str:
-    """Apply all edits of the findings, last first; identical edits (same import) count once."""
-    lines = text.splitlines(keepends=True)
-    offsets = [0]
-    for line in lines:
-        offsets.append(offsets[-1] + len(line))
-    edits = {edit for finding in findings if finding.fix for edit in finding.fix.edits}
-    for edit in sorted(
-        edits, key=lambda e: (e.line, e.column, e.end_line, e.end_column), reverse=True
-    ):
-        start = offsets[edit.line - 1] + edit.column - 1
-        end = offsets[edit.end_line - 1] + edit.end_column - 1
-        text = text[:start] + edit.content + text[end:]
-    return text
+    """Apply all edits of the findings; identical edits (same import) count once."""
+    return apply_edits(text, {edit for f in findings if f.fix for edit in f.fix.edits})
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: f"{c[0].slug}:{c[1].title}")

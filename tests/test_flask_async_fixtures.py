@@ -13,6 +13,7 @@ import pytest
 from backend_expert.config import Config, Selection
 from backend_expert.engine import run
 from backend_expert.findings import Applicability, Finding
+from backend_expert.fixes import apply_edits
 from backend_expert.flask_web import flask_apps, flask_blueprints, flask_routes
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -78,16 +79,8 @@ def test_the_route_inventory_of_the_blog(flask_result):
 
 
 def _apply(text: str, finding: Finding) -> str:
-    lines = text.splitlines(keepends=True)
-    offsets = [0]
-    for line in lines:
-        offsets.append(offsets[-1] + len(line))
     assert finding.fix is not None
-    for edit in sorted(finding.fix.edits, key=lambda e: (e.line, e.column), reverse=True):
-        start = offsets[edit.line - 1] + edit.column - 1
-        end = offsets[edit.end_line - 1] + edit.end_column - 1
-        text = text[:start] + edit.content + text[end:]
-    return text
+    return apply_edits(text, finding.fix.edits)
 
 
 def _fixed(result, name: str, slug: str) -> list[tuple[Finding, str]]:

@@ -5,21 +5,11 @@ from __future__ import annotations
 
 from backend_expert.engine import run_sources
 from backend_expert.findings import Applicability, Edit
+from backend_expert.fixes import apply_edits
 
 
 def apply(text: str, edits: tuple[Edit, ...]) -> str:
-    lines = text.splitlines(keepends=True)
-    offsets = [0]
-    for line in lines:
-        offsets.append(offsets[-1] + len(line))
-
-    def position(line: int, column: int) -> int:
-        return offsets[line - 1] + column - 1
-
-    for edit in sorted(edits, key=lambda e: (e.line, e.column), reverse=True):
-        start, end = position(edit.line, edit.column), position(edit.end_line, edit.end_column)
-        text = text[:start] + edit.content + text[end:]
-    return text
+    return apply_edits(text, edits)
 
 
 def fixed(code: str, slug: str) -> str:
