@@ -271,13 +271,23 @@ def test_review_runs_every_rule_but_the_ignored_ones(write_project):
 def test_advice_agrees_with_the_scaffold_defaults():
     # `bex advise --framework X` and `bex new --framework X` must not disagree.
     from backend_expert.advise import recommend
-    from backend_expert.scaffold.options import DEFAULTS
+    from backend_expert.scaffold.options import defaults_for
 
-    for framework, (use_async, database, orm) in DEFAULTS.items():
+    expected = {
+        "fastapi": (True, "postgresql", "sqlalchemy"),
+        "django": (False, "postgresql", "django-orm"),
+        "flask": (False, "sqlite", "sqlalchemy"),
+    }
+    for framework, (use_async, database, orm) in expected.items():
         advice = recommend({"framework": framework})
         assert advice["async_support"][0] == ("true" if use_async else "false"), framework
         assert advice["database"][0] == database, framework
         assert advice["orm"][0] == orm, framework
+        assert defaults_for(framework) == {
+            "use_async": use_async,
+            "database": database,
+            "orm": orm,
+        }, framework
 
 
 @pytest.mark.slow

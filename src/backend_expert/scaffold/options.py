@@ -3,7 +3,8 @@
 The parameters are the seeds' (framework, async support, database, ORM, API style, testing
 framework). Defaults follow the decision matrix: FastAPI for an API, async with it, PostgreSQL
 for anything that is meant to live; Flask gets SQLite because the matrix places it at the
-quick-prototype end; Django keeps its own ORM and synchronous views.
+quick-prototype end; Django keeps its own ORM and synchronous views. The matrix itself
+lives in `advise.py`, shared with `bex advise`.
 """
 
 from __future__ import annotations
@@ -17,13 +18,6 @@ DATABASES = ("sqlite", "postgresql", "mysql")
 ORMS = ("sqlalchemy", "django-orm", "none")
 API_STYLES = ("rest", "graphql")
 TESTING = ("pytest",)
-
-# framework -> (async, database, orm): the decision matrix's row for that framework.
-DEFAULTS = {
-    "fastapi": (True, "postgresql", "sqlalchemy"),
-    "django": (False, "postgresql", "django-orm"),
-    "flask": (False, "sqlite", "sqlalchemy"),
-}
 
 NAME = re.compile(r"^[a-z][a-z0-9_-]{0,63}$")
 
@@ -55,8 +49,15 @@ class Choices:
 
 
 def defaults_for(framework: str) -> dict[str, object]:
-    use_async, database, orm = DEFAULTS[framework]
-    return {"use_async": use_async, "database": database, "orm": orm}
+    """The decision matrix's row for `framework` (the one `bex advise` recommends)."""
+    from backend_expert.advise import recommend
+
+    advice = recommend({"framework": framework})
+    return {
+        "use_async": advice["async_support"][0] == "true",
+        "database": advice["database"][0],
+        "orm": advice["orm"][0],
+    }
 
 
 def problems(choices: Choices) -> list[str]:
