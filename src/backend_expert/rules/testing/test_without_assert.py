@@ -6,6 +6,7 @@ import ast
 
 from backend_expert.check import FileContext
 from backend_expert.findings import Confidence, Severity
+from backend_expert.index import dotted
 from backend_expert.rules.base import Example, Explanation, Rule, visit
 
 
@@ -38,26 +39,13 @@ SMOKE_WORDS = (
 HELPER_PREFIXES = ("_test", "test_", "do_test", "run_test", "_check", "_verify", "_assert")
 
 
-def _callee_text(func: ast.expr) -> str:
-    """`ast.unparse(func)`, without unparsing the common plain `a.b.c` chains."""
-    parts = []
-    node = func
-    while isinstance(node, ast.Attribute):
-        parts.append(node.attr)
-        node = node.value
-    if isinstance(node, ast.Name):
-        parts.append(node.id)
-        return ".".join(reversed(parts))
-    return ast.unparse(func)
-
-
 def _asserts(function: ast.AST, helpers: dict[str, ast.AST], depth: int = 0) -> bool:
     for node in ast.walk(function):
         if isinstance(node, (ast.Assert, ast.Raise)):
             return True
         if isinstance(node, ast.Call):
             func = node.func
-            text = _callee_text(func).lower()
+            text = (dotted(func) or ast.unparse(func)).lower()  # unparse only if needed
             if any(word in text for word in CHECK_WORDS):
                 return True
             if isinstance(func, ast.Attribute) and func.attr.startswith(HELPER_PREFIXES):
