@@ -388,12 +388,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def build_commands(
     args: argparse.Namespace, target: str, cache_dir: str, env: dict[str, str]
-) -> tuple[list[Result], dict[str, str], list[str]]:
-    """Return the planned results (commands), tool versions and warm-up commands."""
+) -> tuple[list[Result], dict[str, str]]:
+    """Return the planned results (commands) and tool versions."""
     tools = args.tools.split(",")
     results: list[Result] = []
     versions: dict[str, str] = {}
-    prepare: list[str] = []
 
     if "bex" in tools:
         bex = shlex.split(args.bex) if args.bex else None
@@ -418,7 +417,6 @@ def build_commands(
                 warm, note = [*bex, "check", target, *common], "no --cache-dir: BEX_CACHE_DIR set"
             results.append(Result("bex cold", cold))
             results.append(Result("bex warm", warm, note=note))
-            prepare.append("bex warm")
 
     if "ruff" in tools:
         ruff = find_exe("ruff", args.bin_dir)
@@ -455,7 +453,7 @@ def build_commands(
                 cmd.append("--x-ignore-semgrepignore-files")
                 note = ""
             results.append(Result("semgrep", [*cmd, target], note=note))
-    return results, versions, prepare
+    return results, versions
 
 
 # Exit codes that still mean "the tool ran to the end".
@@ -469,12 +467,15 @@ def main(argv: list[str] | None = None) -> int:
     env = dict(os.environ)
     # keep semgrep offline: no version check, no metrics; no colour anywhere
     env.update(SEMGREP_ENABLE_VERSION_CHECK="0", SEMGREP_SEND_METRICS="off", NO_COLOR="1")
+    # As on a user's machine (pip compiles bytecode when it installs): a sandbox that sets
+    # PYTHONDONTWRITEBYTECODE would make an editable install recompile every module per run.
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
 
     files, lines = count_python(target_path)
     tmp = Path(tempfile.mkdtemp(prefix="bex-bench-"))
     cache_dir = tmp / "bex-cache"
     try:
-        results, versions, prepare = build_commands(args, target, str(cache_dir), env)
+        results, versions = build_commands(args, target, str(cache_dir), env)
         env_info = environment(versions)
         interval = 0.05 if args.tree_rss else None
         for res in results:
@@ -483,11 +484,10 @@ def main(argv: list[str] | None = None) -> int:
                 continue
             log = tmp / "out.log"
             ok = OK_CODES.get(res.name, {0})
-            if res.name in prepare:  # populate the cache; not timed
-                print(f"[{res.name}] populating cache ...", file=sys.stderr)
-                run_once(
-                    res.command, cwd=tmp, env=env, timeout=args.timeout, sample_tree=None, log=log
-                )
+            # Not timed: one run first, so every tool starts with the files in the OS cache and
+            # its own bytecode compiled; for the warm row it also fills bex's cache.
+            print(f"[{res.name}] warm-up run ...", file=sys.stderr)
+            run_once(res.command, cwd=tmp, env=env, timeout=args.timeout, sample_tree=None, log=log)
             for i in range(args.runs):
                 run = run_once(
                     res.command,

@@ -1,4 +1,4 @@
-from backend_expert.cli import main
+from backend_expert.cli import entry
 
 if __name__ == "__main__":
-    main()
+    entry()

@@ -5,6 +5,7 @@ Exit codes: 0 nothing found, 1 findings, 2 usage, configuration or internal erro
 
 from __future__ import annotations
 
+import atexit
 import os
 import sys
 import traceback
@@ -91,6 +92,28 @@ def main() -> None:
       bex rules                list what bex knows
       bex explain BEX601       read why a finding matters and what to do
     """
+
+
+def entry() -> None:
+    """The console script: `main`, then a hard exit once the output is flushed.
+
+    A run leaves a project model of a few hundred thousand objects behind; freeing them
+    one by one at interpreter shutdown costs about 0.3 s on a large project, for nothing.
+    """
+    try:
+        main()
+        code = 0
+    except SystemExit as done:
+        code = done.code if isinstance(done.code, int) else (0 if done.code is None else 1)
+        if not isinstance(done.code, int | None):
+            print(done.code, file=sys.stderr)
+    atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # a closed pipe (`bex check | head`): nothing to save
+            pass
+    os._exit(code)
 
 
 @main.command()
