@@ -11,11 +11,12 @@ from __future__ import annotations
 import ast
 import traceback
 from collections.abc import Iterable
+from typing import ClassVar
 
 from backend_expert.config import Config
 from backend_expert.findings import Confidence, Finding, Fix
 from backend_expert.index import ModuleFacts, Project, dotted
-from backend_expert.infer import BUILTIN_NAMES, FunctionNode, Inference, Scope, canonical
+from backend_expert.infer import BUILTIN_NAMES, CANONICAL, FunctionNode, Inference, Scope, canonical
 from backend_expert.nodes import _FIELDS, LEAVES, child_fields, own_nodes
 from backend_expert.parse import SourceFile
 from backend_expert.rules import Rule, rule_by_id
@@ -95,6 +96,15 @@ class FileContext:
                 return None
             function = self.enclosing_function(above=function)
         return canonical(f"{base}.{rest}" if rest else base)
+
+    def spelled_name(self, node: ast.AST) -> str:
+        """The last part of the name `node` is spelled with, imports followed: `decode` for
+        `jwt.decode` and for `d` after `from jwt import decode as d`; "" when not a name."""
+        if isinstance(node, ast.Attribute):
+            return node.attr
+        if isinstance(node, ast.Name):
+            return self.facts.imports.get(node.id, node.id).rpartition(".")[2]
+        return ""
 
     def type_of(self, node: ast.AST) -> str | None:
         """The qualified type of what `node` evaluates to, when bex knows it."""
@@ -226,26 +236,55 @@ def file_finding(
     )
 
 
+Handlers = list[tuple[Rule, object]]
+
+
+class _Dispatch:
+    """Which handlers a node gets: by its type and, for calls, by the callee's name."""
+
+    __slots__ = ("by_callee", "by_type")
+
+    def __init__(self, by_type: dict[type, Handlers], by_callee: dict[str, Handlers]) -> None:
+        self.by_type = by_type
+        self.by_callee = by_callee
+
+    def without(self, rule: Rule) -> _Dispatch:
+        """This table without `rule`'s handlers (a rule that failed, or that skips test
+        modules): cheaper than asking for every node."""
+        return _Dispatch(_without(self.by_type, rule), _without(self.by_callee, rule))
+
+
 class Checker:
     """Holds the dispatch table for a set of enabled rules; checks files with it."""
+
+    # Call handlers that name their callees run only for calls of those names. Tests turn
+    # this off to prove the prefilter changes no finding.
+    prefilter_calls: ClassVar[bool] = True
 
     def __init__(self, rules: Iterable[Rule], project: Project, config: Config) -> None:
         self.project = project
         self.config = config
         self.rules = [rule for rule in rules if self._applies(rule)]
-        self.dispatch: dict[type[ast.AST], list[tuple[Rule, object]]] = {}
-        self.leaves: frozenset[type] = frozenset()
+        by_type: dict[type, Handlers] = {}
+        by_callee: dict[str, Handlers] = {}
         for rule in self.rules:
             for node_type, methods in type(rule).handlers.items():
                 for method in methods:
-                    self.dispatch.setdefault(node_type, []).append((rule, method))
+                    callees = getattr(method, "__bex_callees__", None)
+                    if callees is None or not self.prefilter_calls:
+                        by_type.setdefault(node_type, []).append((rule, method))
+                        continue
+                    for name in _with_aliases(callees):
+                        by_callee.setdefault(name, []).append((rule, method))
         # Skipped by the walk: leaves nobody listens for, and the None of `Dict.keys`.
-        self.leaves = (LEAVES | {type(None)}) - set(self.dispatch)
+        listened = set(by_type) | ({ast.Call} if by_callee else set())
+        self.leaves: frozenset[type] = (LEAVES | {type(None)}) - listened
+        self.dispatch = _Dispatch(by_type, by_callee)
         # Test modules get a table without the rules that skip them, built once.
         self._test_dispatch = self.dispatch
         for rule in self.rules:
             if rule.skip_tests:
-                self._test_dispatch = _without(self._test_dispatch, rule)
+                self._test_dispatch = self._test_dispatch.without(rule)
 
     def _applies(self, rule: Rule) -> bool:
         return self.project.uses(*rule.frameworks) and not _pinned_below(rule, self.project)
@@ -253,7 +292,14 @@ class Checker:
     def check_file(self, source: SourceFile, facts: ModuleFacts) -> list[Finding]:
         assert source.tree is not None
         ctx = FileContext(source, facts, self.project, self.config)
-        dispatch = self._test_dispatch if facts.is_test else self.dispatch
+        table = self._test_dispatch if facts.is_test else self.dispatch
+        dispatch, by_callee = table.by_type, table.by_callee
+        # `from jwt import decode as d`: a call to `d` is a call to `decode`.
+        renamed = {
+            local: last
+            for local, target in facts.imports.items()
+            if (last := target.rpartition(".")[2]) != local
+        }
         ancestors = ctx.ancestors
         fields = _FIELDS
         leaves = self.leaves
@@ -268,6 +314,10 @@ class Checker:
                 continue
             kind = node.__class__
             handlers = dispatch.get(kind)
+            if kind is ast.Call and by_callee:
+                named = _callee_handlers(node.func, by_callee, renamed)  # type: ignore[attr-defined]
+                if named:
+                    handlers = handlers + named if handlers else named
             if handlers:
                 for rule, method in handlers:
                     ctx.rule = rule
@@ -275,7 +325,8 @@ class Checker:
                         method(rule, node, ctx)  # type: ignore[operator]
                     except Exception as error:  # contained and reported
                         ctx.findings.append(_internal_error(rule, source, node, error, self.config))
-                        dispatch = _without(dispatch, rule)
+                        table = table.without(rule)
+                        dispatch, by_callee = table.by_type, table.by_callee
             names = fields.get(kind)
             if names is None:
                 names = child_fields(kind)
@@ -309,16 +360,42 @@ class Checker:
         return findings
 
 
-def _without(
-    dispatch: dict[type[ast.AST], list[tuple[Rule, object]]], rule: Rule
-) -> dict[type[ast.AST], list[tuple[Rule, object]]]:
-    """A copy of a dispatch table without `rule`'s handlers (a rule that failed, or that
-    skips test modules): cheaper than asking for every node."""
+def _without(table: dict, rule: Rule) -> dict:
     return {
-        kind: kept
-        for kind, handlers in dispatch.items()
+        key: kept
+        for key, handlers in table.items()
         if (kept := [(r, m) for r, m in handlers if r is not rule])
     }
+
+
+def _callee_handlers(
+    func: ast.AST, by_callee: dict[str, Handlers], renamed: dict[str, str]
+) -> Handlers | None:
+    """The handlers registered for the name a call is made through (see `visit_call`)."""
+    kind = func.__class__
+    if kind is ast.Attribute:
+        return by_callee.get(func.attr)  # type: ignore[attr-defined]
+    if kind is not ast.Name:
+        return None
+    name: str = func.id  # type: ignore[attr-defined]
+    found = by_callee.get(name)
+    imported = renamed.get(name)
+    if imported is None:
+        return found
+    more = by_callee.get(imported)
+    if not found or not more:
+        return found or more
+    return found + [handler for handler in more if handler not in found]
+
+
+def _with_aliases(names: Iterable[str]) -> set[str]:
+    """The names, and the last parts of the aliases `canonical` maps onto them
+    (`requests.session()` is a call to `requests.Session`)."""
+    found = set(names)
+    for alias, name in CANONICAL.items():
+        if name.rpartition(".")[2] in found:
+            found.add(alias.rpartition(".")[2])
+    return found
 
 
 def _internal_error(

@@ -6,6 +6,7 @@ Exit codes: 0 nothing found, 1 findings, 2 usage, configuration or internal erro
 from __future__ import annotations
 
 import atexit
+import contextlib
 import os
 import sys
 import traceback
@@ -109,10 +110,9 @@ def entry() -> None:
             print(done.code, file=sys.stderr)
     atexit._run_exitfuncs()
     for stream in (sys.stdout, sys.stderr):
-        try:
+        # A closed pipe (`bex check | head`): nothing left to save.
+        with contextlib.suppress(OSError, ValueError):
             stream.flush()
-        except (OSError, ValueError):  # a closed pipe (`bex check | head`): nothing to save
-            pass
     os._exit(code)
 
 

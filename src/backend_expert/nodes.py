@@ -48,6 +48,16 @@ def children(node: ast.AST) -> list[ast.AST]:
     return found
 
 
+def walk(node: ast.AST) -> Iterator[ast.AST]:
+    """Every node under `node` (itself included) but the `ctx` and operator leaves, in no
+    particular order: `ast.walk` for the many checks that only ask whether a node exists."""
+    stack = [node]
+    while stack:
+        node = stack.pop()
+        yield node
+        stack.extend(children(node))
+
+
 def own_nodes(function: ast.AST) -> Iterator[ast.AST]:
     """Every node inside a function, not descending into nested functions, classes or lambdas
     (their headers are yielded, their bodies are not)."""

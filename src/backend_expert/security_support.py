@@ -4,14 +4,22 @@ names that read like secrets, development-only paths."""
 from __future__ import annotations
 
 import ast
+import functools
 import re
 from typing import ClassVar
 
 from backend_expert.check import FileContext
-from backend_expert.dataflow import Kind, Source, confidence_for, origin_note, tainted_argument
+from backend_expert.dataflow import (
+    Kind,
+    Source,
+    confidence_for,
+    origin_note,
+    sink_names,
+    tainted_argument,
+)
 from backend_expert.dataflow.util import _short
 from backend_expert.findings import Confidence
-from backend_expert.rules.base import Rule, visit
+from backend_expert.rules.base import Rule, visit_call
 
 # Path parts of modules that only ever run on a developer's machine or in CI.
 DEV_PARTS = re.compile(
@@ -24,6 +32,7 @@ DEV_PARTS = re.compile(
 OPERATOR_DIRS = ("scripts", "bin", "tools")
 
 
+@functools.lru_cache(maxsize=1024)  # asked by many rules, many times per file
 def is_dev_path(path: str) -> bool:
     """`settings/dev.py`, `config/local_settings.py`, `examples/app.py`..."""
     return DEV_PARTS.search(path.lower()) is not None
@@ -82,7 +91,7 @@ class TaintSinkRule(Rule):
     report_parameter: ClassVar[bool] = True
     report_unknown: ClassVar[bool] = True
 
-    @visit(ast.Call)
+    @visit_call(sink_names())  # any concept's sinks: `tainted_argument` keeps the rule's own
     def check_sink(self, node: ast.Call, ctx: FileContext) -> None:
         self.on_call(node, ctx)
 

@@ -35,7 +35,7 @@ from __future__ import annotations
 from backend_expert.dataflow.analysis import DataFlow, flow, source_of, text_of
 from backend_expert.dataflow.api import confidence_for, origin_note, route_framework, taint_of
 from backend_expert.dataflow.model import CONSTANT, Hole, Kind, Source, Text, worst
-from backend_expert.dataflow.sinks import SINKS, Sink, sink_of, tainted_argument
+from backend_expert.dataflow.sinks import SINKS, Sink, sink_names, sink_of, tainted_argument
 from backend_expert.dataflow.util import _short
 
 __all__ = [
@@ -52,6 +52,7 @@ __all__ = [
     "flow",
     "origin_note",
     "route_framework",
+    "sink_names",
     "sink_of",
     "source_of",
     "taint_of",

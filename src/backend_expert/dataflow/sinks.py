@@ -89,6 +89,12 @@ for _item in SINKS:
     BY_SLUG[_item.slug] = (*BY_SLUG.get(_item.slug, ()), _item)
 
 
+def sink_names(slug: str | None = None) -> frozenset[str]:
+    """The qualified names of the sinks of `slug` (of every concept when None): what a rule
+    gives `visit_call` so that it is sent these calls only."""
+    return frozenset(name for sink in (BY_SLUG[slug] if slug else SINKS) for name in sink.names)
+
+
 def sink_of(call: ast.Call, ctx: FileContext, slug: str | None = None) -> Sink | None:
     """The sink `call` is (of concept `slug` when given), or None."""
     qualified = ctx.qualname(call.func)

@@ -2,7 +2,8 @@
 
 A rule module defines one `Rule` subclass. Detection is written as methods
 decorated with `@visit(ast.Call, ...)`: the checker walks each file once and
-calls every registered method for nodes of those types. Rules that need the
+calls every registered method for nodes of those types. `@visit_call("decode", ...)`
+registers a method for calls of those names only. Rules that need the
 whole project implement `check_project` instead.
 
 The examples are data: the generic test runs them and `bex explain` prints them,
@@ -36,6 +37,26 @@ def visit(*node_types: type[ast.AST]) -> Callable[[Handler], Handler]:
 
     def decorate(method: Handler) -> Handler:
         method.__bex_node_types__ = node_types  # type: ignore[attr-defined]
+        return method
+
+    return decorate
+
+
+def visit_call(*names: str | Iterable[str]) -> Callable[[Handler], Handler]:
+    """Register the decorated method for calls made through one of `names` only.
+
+    A call's name is the last part of what it calls: `decode` for `jwt.decode(t)`,
+    `client.decode(t)` and `decode(t)`, also when imported under another name (`from jwt
+    import decode as d`). Qualified names stand for their last part, so a rule can pass the
+    set of qualified names it looks for. This only spares the handler the other calls (a
+    large project has hundreds of thousands): it still checks what the call really is.
+    """
+    flat = {name for item in names for name in ([item] if isinstance(item, str) else item)}
+    callees = frozenset(name.rpartition(".")[2] for name in flat)
+
+    def decorate(method: Handler) -> Handler:
+        method.__bex_node_types__ = (ast.Call,)  # type: ignore[attr-defined]
+        method.__bex_callees__ = callees  # type: ignore[attr-defined]
         return method
 
     return decorate

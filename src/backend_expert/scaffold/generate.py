@@ -18,9 +18,7 @@ def _copier():
     try:
         import copier
     except ImportError as error:  # the `new` extra is not installed
-        raise ScaffoldError(
-            "`bex new` needs copier: pip install 'backend-expert[new]'"
-        ) from error
+        raise ScaffoldError("`bex new` needs copier: pip install 'backend-expert[new]'") from error
     return copier
 
 
@@ -44,7 +42,9 @@ def generate(choices: Choices, target: Path, *, quiet: bool = True) -> Path:
             unsafe=False,
         )
     except Exception as error:  # copier raises many types; none may escape as a traceback
-        raise ScaffoldError(f"copier could not render the {choices.framework} template: {error}") from error
+        raise ScaffoldError(
+            f"copier could not render the {choices.framework} template: {error}"
+        ) from error
     return target
 
 
@@ -59,7 +59,9 @@ def update(target: Path, *, quiet: bool = True) -> None:
     if tag is None:
         raise ScaffoldError("updating needs git on PATH (copier updates from a git repository)")
     try:
-        copier.run_update(target, vcs_ref=tag, defaults=True, overwrite=True, quiet=quiet, unsafe=False)
+        copier.run_update(
+            target, vcs_ref=tag, defaults=True, overwrite=True, quiet=quiet, unsafe=False
+        )
     except Exception as error:
         raise ScaffoldError(f"copier could not update {target}: {error}") from error
 

@@ -38,6 +38,8 @@ def ask_missing(name: str, *, interactive: bool, **given: object) -> Choices:
             if choices is None:
                 value = click.confirm("async", default=bool(default))
             else:
-                value = click.prompt(key.replace("_", " "), type=click.Choice(choices), default=default)
+                value = click.prompt(
+                    key.replace("_", " "), type=click.Choice(choices), default=default
+                )
         values[key] = default if value is None else value
     return Choices(name=name, testing=str(given.get("testing") or "pytest"), **values)  # type: ignore[arg-type]

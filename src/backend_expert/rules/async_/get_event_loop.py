@@ -7,7 +7,7 @@ import ast
 from backend_expert.check import FileContext
 from backend_expert.edits import edit
 from backend_expert.findings import Applicability, Confidence, Fix, Severity
-from backend_expert.rules.base import Example, Explanation, Rule, visit
+from backend_expert.rules.base import Example, Explanation, Rule, visit_call
 
 
 class GetEventLoop(Rule):
@@ -85,7 +85,7 @@ def main() -> None:
         ),
     )
 
-    @visit(ast.Call)
+    @visit_call("get_event_loop")
     def check_call(self, node: ast.Call, ctx: FileContext) -> None:
         if node.args or node.keywords or not ctx.in_async_function():
             return

@@ -7,7 +7,7 @@ import ast
 from backend_expert.check import FUNCTION_TYPES, FileContext
 from backend_expert.findings import Severity
 from backend_expert.querysets import flow
-from backend_expert.rules.base import Example, Explanation, Rule, visit
+from backend_expert.rules.base import Example, Explanation, Rule, visit_call
 from backend_expert.rules.django._orm import in_migrations
 from backend_expert.rules.django._orm_examples import blog
 
@@ -300,7 +300,7 @@ class Migration(migrations.Migration):
         ),
     )
 
-    @visit(ast.Call)
+    @visit_call("create", "acreate", "save", "asave")
     def check_call(self, node: ast.Call, ctx: FileContext) -> None:
         func = node.func
         if not isinstance(func, ast.Attribute) or func.attr not in (

@@ -8,7 +8,7 @@ from backend_expert.check import FileContext
 from backend_expert.django_web import is_request, manager_chain_model, view_of
 from backend_expert.findings import Confidence, Severity
 from backend_expert.index import dotted
-from backend_expert.rules.base import Example, Explanation, Rule, visit
+from backend_expert.rules.base import Example, Explanation, Rule, visit_call
 
 HANDLED = frozenset({"DoesNotExist", "ObjectDoesNotExist", "Exception", "BaseException"})
 # Attributes of the request that hold what the client sent.
@@ -322,7 +322,7 @@ class Trace(View):
         ),
     )
 
-    @visit(ast.Call)
+    @visit_call("get")
     def check_call(self, node: ast.Call, ctx: FileContext) -> None:
         func = node.func
         if not isinstance(func, ast.Attribute) or func.attr != "get":

@@ -9,7 +9,7 @@ from backend_expert.edits import node_text, replace_node
 from backend_expert.findings import Applicability, Fix, Severity
 from backend_expert.infer import FunctionNode
 from backend_expert.querysets import QuerySet, flow
-from backend_expert.rules.base import Example, Explanation, Rule, visit
+from backend_expert.rules.base import Example, Explanation, Rule, visit, visit_call
 from backend_expert.rules.django._orm import short
 from backend_expert.rules.django._orm_examples import blog
 
@@ -219,7 +219,7 @@ def stats():
         function = ctx.enclosing_function()
         return function is not None and not reused(node.id, node, function, ctx)
 
-    @visit(ast.Call)
+    @visit_call("len", "bool", "count")
     def check_call(self, node: ast.Call, ctx: FileContext) -> None:
         func = node.func
         if (

@@ -13,7 +13,7 @@ from backend_expert import dataflow
 from backend_expert.check import FileContext
 from backend_expert.django_web import manager_chain_model
 from backend_expert.findings import Confidence, Severity
-from backend_expert.rules.base import Example, Explanation, Rule, visit
+from backend_expert.rules.base import Example, Explanation, Rule, visit_call
 from backend_expert.sqltext import extra_fragments, strip_comments
 
 RAW_SQL = frozenset({"django.db.models.RawSQL", "django.db.models.expressions.RawSQL"})
@@ -276,7 +276,7 @@ def rename_tag(project_id, old, new):
         ),
     )
 
-    @visit(ast.Call)
+    @visit_call("raw", "extra", "execute", "executemany", "RawSQL")
     def check_call(self, node: ast.Call, ctx: FileContext) -> None:
         func = node.func
         label = None

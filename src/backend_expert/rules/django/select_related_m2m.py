@@ -9,7 +9,7 @@ from backend_expert.django_models import Field, Relation
 from backend_expert.edits import edit, node_text, rename_attribute
 from backend_expert.findings import Applicability, Fix, Severity
 from backend_expert.querysets import flow
-from backend_expert.rules.base import Example, Explanation, Rule, visit
+from backend_expert.rules.base import Example, Explanation, Rule, visit_call
 from backend_expert.rules.django._orm_examples import blog
 
 KINDS = {
@@ -197,7 +197,7 @@ def by_model(User):
         ),
     )
 
-    @visit(ast.Call)
+    @visit_call("select_related")
     def check_call(self, node: ast.Call, ctx: FileContext) -> None:
         func = node.func
         if not isinstance(func, ast.Attribute) or func.attr != "select_related" or not node.args:

@@ -8,7 +8,7 @@ from backend_expert.check import FileContext
 from backend_expert.edits import edit, rename_attribute
 from backend_expert.findings import Applicability, Fix, Severity
 from backend_expert.querysets import EVALUATING_METHODS, INSTANCE_METHODS, flow
-from backend_expert.rules.base import Example, Explanation, Rule, visit
+from backend_expert.rules.base import Example, Explanation, Rule, visit, visit_call
 from backend_expert.rules.django._orm_examples import blog
 
 COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp)
@@ -182,7 +182,7 @@ async def fetch(cache, client):
         ),
     )
 
-    @visit(ast.Call)
+    @visit_call(EVALUATING_METHODS, INSTANCE_METHODS, EVALUATING_BUILTINS)
     def check_call(self, node: ast.Call, ctx: FileContext) -> None:
         func = node.func
         if isinstance(func, ast.Attribute):

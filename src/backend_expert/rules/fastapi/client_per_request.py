@@ -13,7 +13,7 @@ from backend_expert.fastapi_scope import (
     top_function,
 )
 from backend_expert.findings import Severity
-from backend_expert.rules.base import Example, Explanation, Rule, visit
+from backend_expert.rules.base import Example, Explanation, Rule, visit_call
 
 CLIENTS = frozenset(
     {
@@ -132,7 +132,7 @@ def cli_sync() -> None:
         ),
     )
 
-    @visit(ast.Call)
+    @visit_call(CLIENTS)
     def check_call(self, node: ast.Call, ctx: FileContext) -> None:
         if ctx.qualname(node.func) not in CLIENTS:
             return

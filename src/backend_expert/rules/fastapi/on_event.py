@@ -6,7 +6,7 @@ import ast
 
 from backend_expert.check import FileContext
 from backend_expert.findings import Applicability, Severity
-from backend_expert.rules.base import Example, Explanation, Rule, visit
+from backend_expert.rules.base import Example, Explanation, Rule, visit_call
 from backend_expert.rules.fastapi._lifespan import lifespan_fix
 from backend_expert.web import is_app_object
 
@@ -193,7 +193,7 @@ app = FastAPI(lifespan=lifespan)
         ),
     )
 
-    @visit(ast.Call)
+    @visit_call("on_event", "add_event_handler")
     def check_call(self, node: ast.Call, ctx: FileContext) -> None:
         func = node.func
         if not isinstance(func, ast.Attribute) or func.attr not in (

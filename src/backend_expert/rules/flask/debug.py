@@ -7,7 +7,7 @@ import ast
 from backend_expert.check import FileContext
 from backend_expert.findings import Confidence, Severity
 from backend_expert.flask_web import is_flask_object
-from backend_expert.rules.base import Example, Explanation, Rule, visit
+from backend_expert.rules.base import Example, Explanation, Rule, visit, visit_call
 
 DEV_WORDS = ("dev", "debug", "local", "test")
 
@@ -145,7 +145,7 @@ Job().run(debug=True)
         ),
     )
 
-    @visit(ast.Call)
+    @visit_call("run", "update")
     def check_call(self, node: ast.Call, ctx: FileContext) -> None:
         func = node.func
         if not isinstance(func, ast.Attribute):

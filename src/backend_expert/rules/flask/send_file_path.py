@@ -5,10 +5,10 @@ from __future__ import annotations
 import ast
 
 from backend_expert.check import FileContext
-from backend_expert.dataflow import confidence_for, origin_note, tainted_argument
+from backend_expert.dataflow import confidence_for, origin_note, sink_names, tainted_argument
 from backend_expert.dataflow.model import Kind
 from backend_expert.findings import Severity
-from backend_expert.rules.base import Example, Explanation, Rule, visit
+from backend_expert.rules.base import Example, Explanation, Rule, visit_call
 
 
 class FlaskSendFilePath(Rule):
@@ -103,7 +103,7 @@ def export(path):
         ),
     )
 
-    @visit(ast.Call)
+    @visit_call(sink_names("flask-send-file-path"))
     def check_call(self, node: ast.Call, ctx: FileContext) -> None:
         found = tainted_argument(node, ctx, self.slug)
         if found is None:

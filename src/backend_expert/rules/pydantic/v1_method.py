@@ -8,7 +8,7 @@ from backend_expert.check import FileContext
 from backend_expert.edits import node_text, replace_node
 from backend_expert.findings import Applicability, Edit, Fix, Severity
 from backend_expert.pydantic_models import defines, in_compat_branch, model_of, v1_pinned
-from backend_expert.rules.base import Example, Explanation, Rule, visit
+from backend_expert.rules.base import Example, Explanation, Rule, visit_call
 
 # v1 name -> (v2 name, called on the class (True) or an instance (False), keywords kept as is)
 RENAMES = {
@@ -222,7 +222,7 @@ def dump(item: Item) -> dict:
         ),
     )
 
-    @visit(ast.Call)
+    @visit_call(RENAMES)
     def check_call(self, node: ast.Call, ctx: FileContext) -> None:
         func = node.func
         if not isinstance(func, ast.Attribute) or func.attr not in RENAMES:

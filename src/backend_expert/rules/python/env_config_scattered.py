@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from backend_expert.check import FileContext
 from backend_expert.findings import Confidence, Severity
-from backend_expert.rules.base import Example, Explanation, Rule, visit
+from backend_expert.rules.base import Example, Explanation, Rule, visit, visit_call
 from backend_expert.rules.python._places import in_cli_function, is_application_code
 
 if TYPE_CHECKING:
@@ -166,7 +166,7 @@ def sender() -> str:
         ),
     )
 
-    @visit(ast.Call)
+    @visit_call("getenv", "get")
     def check_call(self, node: ast.Call, ctx: FileContext) -> None:
         func = node.func
         name = ctx.qualname(func)

@@ -9,7 +9,7 @@ from backend_expert.check import FileContext
 from backend_expert.edits import replace_node
 from backend_expert.findings import Applicability, Confidence, Fix, Severity
 from backend_expert.fix_imports import ImportConflict, add_import
-from backend_expert.rules.base import Example, Explanation, Rule, visit
+from backend_expert.rules.base import Example, Explanation, Rule, visit, visit_call
 from backend_expert.rules.python._places import is_application_code
 
 DATETIME = "datetime.datetime"
@@ -136,7 +136,7 @@ CREATED = datetime.utcnow()
         ),
     )
 
-    @visit(ast.Call)
+    @visit_call("utcnow", "utcfromtimestamp", "now")
     def check_call(self, node: ast.Call, ctx: FileContext) -> None:
         func = node.func
         if not isinstance(func, ast.Attribute) or func.attr not in (

@@ -6,7 +6,7 @@ import ast
 
 from backend_expert.check import FileContext
 from backend_expert.findings import Confidence, Severity
-from backend_expert.rules.base import Example, Explanation, Rule, visit
+from backend_expert.rules.base import Example, Explanation, Rule, visit_call
 from backend_expert.rules.python._places import in_cli_function, is_application_code, is_cli_module
 from backend_expert.rules.python.env_config_scattered import _config_named
 
@@ -109,7 +109,7 @@ if __name__ == "__main__":
         ),
     )
 
-    @visit(ast.Call)
+    @visit_call("print")
     def check_call(self, node: ast.Call, ctx: FileContext) -> None:
         func = node.func
         if not (isinstance(func, ast.Name) and func.id == "print"):

@@ -6,7 +6,7 @@ import ast
 
 from backend_expert.check import FileContext
 from backend_expert.findings import Severity
-from backend_expert.rules.base import Example, Explanation, Rule, visit
+from backend_expert.rules.base import Example, Explanation, Rule, visit, visit_call
 from backend_expert.security_support import is_dev_path
 
 STARLETTE_CORS = frozenset(
@@ -28,6 +28,15 @@ def _wildcard(node: ast.AST | None) -> bool:
 
 def _true(node: ast.AST | None) -> bool:
     return isinstance(node, ast.Constant) and node.value is True
+
+
+def _is_cors_middleware(node: ast.AST, ctx: FileContext) -> bool:
+    # The spelled name first: asking every call of a project for its qualified name is costly.
+    return ctx.spelled_name(node) == "CORSMiddleware" and ctx.qualname(node) in STARLETTE_CORS
+
+
+def _keywords(call: ast.Call, ctx: FileContext) -> dict[str | None, ast.AST]:
+    return {kw.arg: _module_value(kw.value, ctx) for kw in call.keywords if kw.arg}
 
 
 def _module_value(node: ast.AST, ctx: FileContext) -> ast.AST:
@@ -133,23 +142,26 @@ public.add_middleware(CORSMiddleware, allow_origins=["*"])
         ),
     )
 
+    @visit_call(FLASK_CORS)
+    def check_flask_cors(self, node: ast.Call, ctx: FileContext) -> None:
+        if not node.keywords or ctx.qualname(node.func) not in FLASK_CORS:
+            return  # credentials are only ever allowed by a keyword
+        keywords = _keywords(node, ctx)
+        origins = keywords.get("origins")
+        if _true(keywords.get("supports_credentials")) and (origins is None or _wildcard(origins)):
+            self._report(node, "flask-cors", ctx)
+
     @visit(ast.Call)
-    def check_call(self, node: ast.Call, ctx: FileContext) -> None:
-        qualified = ctx.qualname(node.func)
-        keywords = {kw.arg: _module_value(kw.value, ctx) for kw in node.keywords if kw.arg}
-        if qualified in FLASK_CORS:
-            origins = keywords.get("origins")
-            if _true(keywords.get("supports_credentials")) and (
-                origins is None or _wildcard(origins)
-            ):
-                self._report(node, "flask-cors", ctx)
+    def check_middleware(self, node: ast.Call, ctx: FileContext) -> None:
+        """`CORSMiddleware(app, ...)`, or the class handed to `add_middleware()`/`Middleware()`."""
+        if not node.keywords:
             return
         middleware = node.args[0] if node.args else None
-        is_cors = qualified in STARLETTE_CORS or (
-            middleware is not None and ctx.qualname(middleware) in STARLETTE_CORS
-        )
-        if not is_cors:
+        if not _is_cors_middleware(node.func, ctx) and not (
+            middleware is not None and _is_cors_middleware(middleware, ctx)
+        ):
             return
+        keywords = _keywords(node, ctx)
         wildcard = _wildcard(keywords.get("allow_origins")) or _wildcard(
             keywords.get("allow_origin_regex")
         )

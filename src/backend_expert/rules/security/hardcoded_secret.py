@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import ast
+import functools
 import re
 
 from backend_expert.check import FileContext
 from backend_expert.findings import Confidence, Severity
 from backend_expert.index import dotted
-from backend_expert.rules.base import Example, Explanation, Rule, visit
+from backend_expert.rules.base import Example, Explanation, Rule, visit, visit_call
 from backend_expert.security_support import is_dev_path, word_set, words
 
 # Names whose value signs or unlocks something (after splitting into lower-case words).
@@ -39,6 +40,7 @@ PLACEHOLDER = re.compile(
 ENV_CALLS = frozenset({"os.getenv", "os.environ.get", "environ.get"})
 
 
+@functools.lru_cache(maxsize=4096)  # asked of every assignment target of a project
 def secret_name(name: str) -> bool:
     """`SECRET_KEY`, `db_password`, `GITHUB_TOKEN`, `stripeApiKey`; not `PASSWORD_FIELD`."""
     parts = words(name)
@@ -183,20 +185,21 @@ AUTH_TOKEN_HEADER = "X-Auth-Token"
 
     @visit(ast.Assign, ast.AnnAssign)
     def check_assign(self, node: ast.Assign | ast.AnnAssign, ctx: FileContext) -> None:
-        if node.value is None or ctx.enclosing_function() is not None or is_dev_path(ctx.path):
+        if node.value is None:
+            return
+        targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+        name = next(
+            (n for t in targets if (n := _target_name(t)) is not None and secret_name(n)), None
+        )
+        if name is None or ctx.enclosing_function() is not None or is_dev_path(ctx.path):
             return
         klass = ctx.enclosing_class()
         bases = {(dotted(b) or "").rpartition(".")[2] for b in klass.bases} if klass else set()
         if any(base.endswith(("Enum", "Choices")) for base in bases):
             return  # enum members name kinds of secrets, they do not hold them
-        targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-        for target in targets:
-            name = _target_name(target)
-            if name is not None and secret_name(name):
-                self._check_value(node.value, name, node, ctx)
-                return
+        self._check_value(node.value, name, node, ctx)
 
-    @visit(ast.Call)
+    @visit_call("update")
     def check_config_update(self, node: ast.Call, ctx: FileContext) -> None:
         """`app.config.update(SECRET_KEY="...")`."""
         func = node.func

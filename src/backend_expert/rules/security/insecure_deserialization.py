@@ -9,7 +9,7 @@ from backend_expert.dataflow import Kind, taint_of
 from backend_expert.dataflow.util import _short
 from backend_expert.edits import node_text, replace_node
 from backend_expert.findings import Applicability, Confidence, Fix, Severity
-from backend_expert.rules.base import Example, Explanation, visit
+from backend_expert.rules.base import Example, Explanation, visit_call
 from backend_expert.security_support import TaintSinkRule
 
 YAML_LOADS = frozenset({"yaml.load", "yaml.load_all", "yaml.unsafe_load", "yaml.unsafe_load_all"})
@@ -137,7 +137,7 @@ def read(path, text):
         )
         ctx.report(call, message, confidence=confidence, source=source.describe())
 
-    @visit(ast.Call)
+    @visit_call(YAML_LOADS)
     def check_yaml(self, node: ast.Call, ctx: FileContext) -> None:
         qualified = ctx.qualname(node.func)
         if qualified not in YAML_LOADS or not node.args:

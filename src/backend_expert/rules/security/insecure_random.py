@@ -6,7 +6,7 @@ import ast
 
 from backend_expert.check import FileContext
 from backend_expert.findings import Confidence, Severity
-from backend_expert.rules.base import Example, Explanation, Rule, visit
+from backend_expert.rules.base import Example, Explanation, Rule, visit_call
 from backend_expert.security_support import is_dev_path, word_set, words
 
 RANDOM_FUNCTIONS = word_set(
@@ -138,7 +138,7 @@ def random_password():
         ),
     )
 
-    @visit(ast.Call)
+    @visit_call(RANDOM_FUNCTIONS)
     def check_call(self, node: ast.Call, ctx: FileContext) -> None:
         qualified = ctx.qualname(node.func) or ""
         module, _, name = qualified.rpartition(".")

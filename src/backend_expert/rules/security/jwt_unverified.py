@@ -6,7 +6,7 @@ import ast
 
 from backend_expert.check import FileContext
 from backend_expert.findings import Confidence, Severity
-from backend_expert.rules.base import Example, Explanation, Rule, visit
+from backend_expert.rules.base import Example, Explanation, Rule, visit_call
 
 DECODERS = frozenset({"jwt.decode", "jwt.api_jwt.decode", "jose.jwt.decode", "jwt.PyJWT.decode"})
 ENCODERS = frozenset({"jwt.encode", "jose.jwt.encode", "jwt.api_jwt.encode"})
@@ -122,7 +122,7 @@ def read_federated(token):
         ),
     )
 
-    @visit(ast.Call)
+    @visit_call(DECODERS, ENCODERS)
     def check_decode(self, node: ast.Call, ctx: FileContext) -> None:
         if ctx.qualname(node.func) in ENCODERS:
             algorithm = next((kw.value for kw in node.keywords if kw.arg == "algorithm"), None)

@@ -6,7 +6,7 @@ import ast
 
 from backend_expert.check import FileContext
 from backend_expert.findings import Confidence, Severity
-from backend_expert.rules.base import Example, Explanation, Rule, visit
+from backend_expert.rules.base import Example, Explanation, Rule, visit_call
 
 FUNCTIONS = frozenset(
     f"requests.{name}"
@@ -88,7 +88,7 @@ def fetch(url, **kwargs):
         ),
     )
 
-    @visit(ast.Call)
+    @visit_call(FUNCTIONS, SESSION_METHODS)
     def check_call(self, node: ast.Call, ctx: FileContext) -> None:
         if any(kw.arg in ("timeout", None) for kw in node.keywords):
             return

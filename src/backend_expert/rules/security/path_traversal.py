@@ -8,7 +8,7 @@ from backend_expert.check import FileContext
 from backend_expert.dataflow import Kind, Source, taint_of
 from backend_expert.dataflow.util import _short
 from backend_expert.findings import Confidence, Severity
-from backend_expert.rules.base import Example, Explanation, visit
+from backend_expert.rules.base import Example, Explanation, visit_call
 from backend_expert.security_support import TaintSinkRule, word_set
 
 # `Path` methods that read, write or delete the file the path names.
@@ -135,7 +135,7 @@ def static():
     def accepts(self, call: ast.Call, argument: ast.AST, source: Source, ctx: FileContext) -> bool:
         return not _checks_containment(ctx)
 
-    @visit(ast.Call)
+    @visit_call(PATH_METHODS, "save")
     def check_methods(self, node: ast.Call, ctx: FileContext) -> None:
         func = node.func
         if not isinstance(func, ast.Attribute):

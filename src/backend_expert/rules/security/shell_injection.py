@@ -8,7 +8,7 @@ from backend_expert.check import FileContext
 from backend_expert.dataflow import Kind, confidence_for, taint_of
 from backend_expert.dataflow.util import _short
 from backend_expert.findings import Severity
-from backend_expert.rules.base import Example, Explanation, visit
+from backend_expert.rules.base import Example, Explanation, visit_call
 from backend_expert.security_support import TaintSinkRule, operator_command, word_set
 
 SUBPROCESS = word_set(
@@ -125,7 +125,7 @@ def backup(path):
         ),
     )
 
-    @visit(ast.Call)
+    @visit_call(SUBPROCESS, ALWAYS_SHELL)
     def check_subprocess(self, node: ast.Call, ctx: FileContext) -> None:
         qualified = ctx.qualname(node.func)
         if qualified in SUBPROCESS:

@@ -10,7 +10,7 @@ from backend_expert.check import FileContext
 from backend_expert.dataflow import Hole, Kind, Text
 from backend_expert.findings import Confidence, Severity
 from backend_expert.index import dotted
-from backend_expert.rules.base import Example, Explanation, Rule, visit
+from backend_expert.rules.base import Example, Explanation, Rule, visit_call
 from backend_expert.sqltext import extra_fragments, strip_comments
 
 # Methods that run their first argument as SQL, on whatever object.
@@ -33,7 +33,6 @@ CALL_SINKS = {
     "psycopg2.sql.SQL": "psycopg sql.SQL()",
     "psycopg.sql.SQL": "psycopg sql.SQL()",
 }
-CALL_SINK_NAMES = frozenset(name.rpartition(".")[2] for name in CALL_SINKS)
 # Receivers known to be database connections, cursors or sessions.
 DATABASE_TYPES = frozenset(
     {
@@ -649,11 +648,10 @@ def count_matching(session, build_where, extra_condition):
 
     # --- detection -----------------------------------------------------------------------------
 
-    @visit(ast.Call)
+    @visit_call(CALL_SINKS, METHOD_SINKS, "extra")
     def check_call(self, node: ast.Call, ctx: FileContext) -> None:
         func = node.func
-        last = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
-        qualified = ctx.qualname(func) if last in CALL_SINK_NAMES else None
+        qualified = ctx.qualname(func)
         if qualified in CALL_SINKS:
             argument = _argument(node)
             if argument is not None:

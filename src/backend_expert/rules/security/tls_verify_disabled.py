@@ -6,7 +6,7 @@ import ast
 
 from backend_expert.check import FileContext
 from backend_expert.findings import Confidence, Severity
-from backend_expert.rules.base import Example, Explanation, Rule, visit
+from backend_expert.rules.base import Example, Explanation, Rule, visit, visit_call
 
 HTTP_MODULES = ("requests.", "httpx.", "aiohttp.", "urllib3.")
 CLIENT_TYPES = ("requests.", "httpx.", "aiohttp.")
@@ -114,17 +114,18 @@ def fetch(url, signer, token):
         ),
     )
 
-    @visit(ast.Call)
-    def check_call(self, node: ast.Call, ctx: FileContext) -> None:
-        qualified = ctx.qualname(node.func) or ""
-        if qualified in UNVERIFIED_CONTEXTS:
+    @visit_call(UNVERIFIED_CONTEXTS)
+    def check_context(self, node: ast.Call, ctx: FileContext) -> None:
+        if ctx.qualname(node.func) in UNVERIFIED_CONTEXTS:
             ctx.report(
                 node,
                 "`ssl._create_unverified_context()` accepts any certificate: the connection "
                 "can be read and changed by anyone on the network path. Use "
                 "`ssl.create_default_context()`.",
             )
-            return
+
+    @visit(ast.Call)
+    def check_call(self, node: ast.Call, ctx: FileContext) -> None:
         for keyword in node.keywords:
             if keyword.arg == "cert_reqs" and _no_cert_check(keyword.value, ctx):
                 ctx.report(
@@ -135,7 +136,7 @@ def fetch(url, signer, token):
                 )
                 return
             if keyword.arg in OFF_KEYWORDS and _is_false(keyword.value):
-                confidence = self._confidence(node, qualified, ctx)
+                confidence = self._confidence(node, ctx.qualname(node.func) or "", ctx)
                 if confidence is None:
                     return
                 ctx.report(

@@ -7,7 +7,7 @@ import re
 
 from backend_expert.check import FileContext
 from backend_expert.findings import Confidence, Severity
-from backend_expert.rules.base import Example, Explanation, Rule, visit
+from backend_expert.rules.base import Example, Explanation, Rule, visit_call
 from backend_expert.security_support import word_set
 
 FAST_HASHES = word_set("""md5 sha1 sha224 sha256 sha384 sha512 sha3_256 sha3_512 blake2b blake2s""")
@@ -125,7 +125,7 @@ def store(user, password):
         ),
     )
 
-    @visit(ast.Call)
+    @visit_call(FAST_HASHES, "new", "update")
     def check_hash(self, node: ast.Call, ctx: FileContext) -> None:
         klass = ctx.enclosing_class()
         if klass is not None and "Hasher" in klass.name:

@@ -15,7 +15,7 @@ from backend_expert.dataflow import (
 )
 from backend_expert.dataflow.util import _short
 from backend_expert.findings import Confidence, Severity
-from backend_expert.rules.base import Example, Explanation, visit
+from backend_expert.rules.base import Example, Explanation, visit, visit_call
 from backend_expert.security_support import TaintSinkRule
 
 # Sinks that declare their text safe HTML (the rest are responses sent as text/html).
@@ -185,7 +185,7 @@ def count(items):
             source=source.describe(),
         )
 
-    @visit(ast.Call)
+    @visit_call("format_html")
     def check_format_html(self, node: ast.Call, ctx: FileContext) -> None:
         """`format_html(f"...{x}")`: the value is pasted in before `format_html` can escape it."""
         if ctx.qualname(node.func) != "django.utils.html.format_html" or not node.args:

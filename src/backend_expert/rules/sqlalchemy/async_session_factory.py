@@ -7,7 +7,7 @@ import ast
 from backend_expert.check import FileContext
 from backend_expert.edits import edit, replace_node
 from backend_expert.findings import Applicability, Edit, Fix, Severity
-from backend_expert.rules.base import Example, Explanation, Rule, visit
+from backend_expert.rules.base import Example, Explanation, Rule, visit_call
 from backend_expert.rules.sqlalchemy._orm import called_name, import_edit, skipped_path
 from backend_expert.sqlalchemy_sessions import ASYNC_SESSION_TYPES, session_flavour
 
@@ -132,7 +132,7 @@ asyncio.run(main())
         ),
     )
 
-    @visit(ast.Call)
+    @visit_call("sessionmaker", "AsyncSession")
     def check_call(self, node: ast.Call, ctx: FileContext) -> None:
         name = called_name(node)
         if name == "sessionmaker":

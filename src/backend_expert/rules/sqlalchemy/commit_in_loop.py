@@ -6,7 +6,7 @@ import ast
 
 from backend_expert.check import FileContext
 from backend_expert.findings import Severity
-from backend_expert.rules.base import Example, Explanation, Rule, visit
+from backend_expert.rules.base import Example, Explanation, Rule, visit_call
 from backend_expert.rules.sqlalchemy._loading import Loaded, Result, Statement, loading
 from backend_expert.rules.sqlalchemy._orm import enclosing_loop, session_kind, skipped_path
 
@@ -116,7 +116,7 @@ def retry(session: Session) -> None:
         ),
     )
 
-    @visit(ast.Call)
+    @visit_call("commit")
     def check_call(self, node: ast.Call, ctx: FileContext) -> None:
         func = node.func
         if not (isinstance(func, ast.Attribute) and func.attr == "commit") or node.args:

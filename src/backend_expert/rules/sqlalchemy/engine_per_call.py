@@ -6,7 +6,7 @@ import ast
 
 from backend_expert.check import FileContext
 from backend_expert.findings import Severity
-from backend_expert.rules.base import Example, Explanation, Rule, visit
+from backend_expert.rules.base import Example, Explanation, Rule, visit_call
 from backend_expert.rules.sqlalchemy._orm import called_name, last, skipped_path
 from backend_expert.web import fastapi_route
 
@@ -188,7 +188,7 @@ def check(url: str) -> None:
         ),
     )
 
-    @visit(ast.Call)
+    @visit_call("create_engine", "create_async_engine")
     def check_call(self, node: ast.Call, ctx: FileContext) -> None:
         func = node.func
         name = called_name(node)

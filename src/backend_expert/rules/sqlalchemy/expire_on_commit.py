@@ -7,7 +7,7 @@ import ast
 from backend_expert.check import FileContext
 from backend_expert.edits import edit
 from backend_expert.findings import Applicability, Fix, Severity
-from backend_expert.rules.base import Example, Explanation, Rule, visit
+from backend_expert.rules.base import Example, Explanation, Rule, visit_call
 from backend_expert.rules.sqlalchemy._orm import called_name, skipped_path
 
 ASYNC_SESSIONMAKERS = frozenset(
@@ -98,7 +98,7 @@ def factory(**options):
         ),
     )
 
-    @visit(ast.Call)
+    @visit_call("async_sessionmaker")
     def check_call(self, node: ast.Call, ctx: FileContext) -> None:
         func = node.func
         name = called_name(node)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from backend_expert.check import FileContext
 from backend_expert.findings import Applicability, Confidence, Severity
 from backend_expert.infer import canonical
-from backend_expert.rules.base import Example, Explanation, Rule, visit
+from backend_expert.rules.base import Example, Explanation, Rule, visit, visit_call
 from backend_expert.rules.sqlalchemy._legacy_fix import (
     entity_kind,
     flask_db_name,
@@ -776,7 +776,7 @@ def upgrade() -> None:
         ),
     )
 
-    @visit(ast.Call)
+    @visit_call("query")
     def check_session_query(self, node: ast.Call, ctx: FileContext) -> None:
         func = node.func
         if not (isinstance(func, ast.Attribute) and func.attr == "query") or _skipped_path(ctx):

@@ -8,7 +8,7 @@ from backend_expert.check import FileContext
 from backend_expert.edits import replace_node
 from backend_expert.findings import Applicability, Confidence, Fix, Severity
 from backend_expert.fix_imports import ImportConflict, add_import
-from backend_expert.rules.base import Example, Explanation, Rule, visit
+from backend_expert.rules.base import Example, Explanation, Rule, visit_call
 
 CLIENTS = {"httpx.AsyncClient": "ASGITransport", "httpx.Client": "WSGITransport"}
 
@@ -92,7 +92,7 @@ async def make_client() -> httpx.AsyncClient:
         ),
     )
 
-    @visit(ast.Call)
+    @visit_call(CLIENTS)
     def check_call(self, node: ast.Call, ctx: FileContext) -> None:
         name = ctx.qualname(node.func)
         transport = CLIENTS.get(name or "")

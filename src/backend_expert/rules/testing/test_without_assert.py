@@ -7,6 +7,7 @@ import ast
 from backend_expert.check import FileContext
 from backend_expert.findings import Confidence, Severity
 from backend_expert.index import dotted
+from backend_expert.nodes import walk
 from backend_expert.rules.base import Example, Explanation, Rule, visit
 
 
@@ -40,7 +41,7 @@ HELPER_PREFIXES = ("_test", "test_", "do_test", "run_test", "_check", "_verify",
 
 
 def _asserts(function: ast.AST, helpers: dict[str, ast.AST], depth: int = 0) -> bool:
-    for node in ast.walk(function):
+    for node in walk(function):
         if isinstance(node, (ast.Assert, ast.Raise)):
             return True
         if isinstance(node, ast.Call):
@@ -194,8 +195,6 @@ def test_user(db):
             return
         if not is_test_file(ctx.path) or any(w in node.name.lower() for w in SMOKE_WORDS):
             return
-        if self._says_it_raises(node, ctx):
-            return
         parents = ctx.ancestors
         parent = parents[-1] if parents else None
         if not isinstance(parent, (ast.Module, ast.ClassDef)):
@@ -210,6 +209,8 @@ def test_user(db):
                 return  # skipped, expected to fail, or a fixture that happens to be named test_*
         params = [a.arg for a in (*node.args.args, *node.args.kwonlyargs)]
         if any(word in p.lower() for p in params for word in CHECKING_FIXTURES):
+            return
+        if self._says_it_raises(node, ctx):
             return
         helpers = self._helpers(ctx)
         if isinstance(parent, ast.ClassDef):  # the class's own methods: `self.helper(...)`
@@ -258,7 +259,7 @@ def test_user(db):
             for a in (*node.args.args, *node.args.kwonlyargs)  # type: ignore[attr-defined]
             if a.annotation is not None
         }
-        for inner in ast.walk(node):
+        for inner in walk(node):
             if (
                 isinstance(inner, ast.Call)
                 and isinstance(inner.func, ast.Attribute)
