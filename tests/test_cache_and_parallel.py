@@ -78,3 +78,58 @@ def test_namespace_subpackages_get_unique_module_names(write_project):
     assert modules["src/svc/users/models.py"] == "svc.users.models"
     assert [f.path for f in result.findings] == ["src/svc/orders/events.py"]
     assert result.project.modules["svc.orders.events"].imports["x"] == "svc.orders.models.x"
+
+
+def test_parallel_run_over_a_partly_cached_tree_agrees_with_a_fresh_one(write_project, tmp_path):
+    # Workers build their model from three sources: their own facts, the other workers'
+    # index results, and the facts the parent read from the cache.
+    files = {"svc/__init__.py": "", "svc/main.py": APP}
+    for index in range(80):
+        files[f"svc/handlers_{index}.py"] = EVENTS if index % 3 == 0 else "x = 1\n"
+    root = write_project(files)
+    cache = tmp_path / "cache"
+    run([root], cache_dir=cache, jobs=2)
+    (root / "svc/handlers_1.py").write_text(EVENTS)  # a new finding, and a new model key
+    partly_cached = run([root], cache_dir=cache, jobs=2)
+    fresh = run([root], use_cache=False, jobs=1)
+    assert len(fresh.findings) == 28
+    assert partly_cached.findings == fresh.findings
+
+
+def _no_setup(state: dict) -> None:
+    pass
+
+
+def _pid_of(job: tuple) -> tuple[str, int]:
+    import os
+
+    return job[1], os.getpid()
+
+
+def test_every_file_is_checked_by_the_process_that_indexed_it(tmp_path):
+    from backend_expert.workers import Pool
+
+    jobs = []
+    for index in range(100):
+        path = tmp_path / f"m{index}.py"
+        path.write_text("x = 1\n" * (index + 1))
+        jobs.append((str(path), path.name))
+    with Pool(2, len(jobs)) as pool:
+        indexed = dict(pool.index(_no_setup, _pid_of, jobs, {}))
+        checked = dict(pool.check(_no_setup, _pid_of, jobs, {}))
+    assert sorted(indexed) == sorted(checked) == sorted(name for _, name in jobs)
+    assert len(set(indexed.values())) == 2  # both workers took part
+    assert checked == indexed
+
+
+def test_index_chunks_go_largest_first_and_shrink():
+    from backend_expert.workers import _chunks
+
+    sized = [(size, (f"/p/{size}", f"{size}")) for size in range(1, 201)]
+    chunks = _chunks(list(sized), 2)
+    flat = [job for chunk in chunks for job in chunk]
+    assert sorted(flat) == sorted(job for _, job in sized)  # each file once
+    assert flat[0] == ("/p/200", "200")
+    weights = [sum(int(name) for _, name in chunk) for chunk in chunks]
+    assert weights[0] > weights[len(weights) // 2] > 0
+    assert len(chunks) >= 8  # small chunks at the end let workers finish together

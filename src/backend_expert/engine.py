@@ -8,12 +8,9 @@ skipped for files the cache already knows.
 
 from __future__ import annotations
 
-import contextlib
 import gc
-import multiprocessing
 import os
 import pickle
-import traceback
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,8 +36,7 @@ from backend_expert.suppress import (
     apply_suppressions,
     suppress_and_audit,
 )
-
-PARALLEL_THRESHOLD = 64  # below this many files a process pool costs more than it saves
+from backend_expert.workers import OTHERS, Pool
 
 
 @dataclass
@@ -79,12 +75,44 @@ class _Indexed:
 _STATE: dict[str, object] = {}
 
 
-def _init_worker(state: bytes) -> None:
-    _STATE.update(pickle.loads(state))
-    if "project" in _STATE:
+@dataclass
+class _ModelParts:
+    """What a worker process needs to build the project model itself, beside the facts of
+    the files it indexed and the other workers' index results (`workers.OTHERS`)."""
+
+    root: str
+    dependencies: dict[str, str]
+    requires_python: str | None
+    target_version: str | None
+    cached: list[ModuleFacts]  # the facts of files this run did not index
+
+    def build(self, own: Iterable[ModuleFacts], others: Iterable[bytes]) -> Project:
+        facts = [*own, *self.cached]
+        for raw in others:
+            facts.extend(item.facts for item in pickle.loads(raw) if item.facts is not None)
+        return build_project(
+            facts, self.root, self.dependencies, self.requires_python, self.target_version
+        )
+
+
+def _init_worker(state: dict) -> None:
+    """Prepare this process for a pass: the index pass needs the config; the check pass the
+    project model (given, or built from `_ModelParts`) and the checker."""
+    _STATE.update(state)
+    parts = state.get("model")
+    if parts is not None:
+        own = _STATE.pop("own_facts", {}).values()  # type: ignore[union-attr]
+        _STATE["project"] = parts.build(own, state[OTHERS])
+        del _STATE[OTHERS]
+    if "project" in state or parts is not None:
         _STATE["checker"] = Checker(_STATE["rules"], _STATE["project"], _STATE["config"])  # type: ignore[arg-type]
     # The project model is long-lived: keep the collector from scanning it again and again.
     gc.freeze()
+
+
+def release() -> None:
+    """Drop what the passes kept in this process (trees, facts) when they ran here."""
+    _STATE.clear()
 
 
 def _collect_now_and_then() -> None:
@@ -174,6 +202,8 @@ def _index_one(job: tuple[str, str, str]) -> _Indexed:
         facts = _facts(source, module, config, problems)
         # Kept for the check pass in this same process: parsing twice is the costliest waste.
         _STATE.setdefault("parsed", {})[rel] = (source, list(problems))  # type: ignore[union-attr]
+        if facts is not None:  # and the facts, for this process's copy of the project model
+            _STATE.setdefault("own_facts", {})[rel] = facts  # type: ignore[union-attr]
     if facts is None:
         digest = ""
     elif _STATE["digests"]:
@@ -203,104 +233,6 @@ def _check_one(
     return rel, filtered.kept, filtered.suppressed, text if filtered.kept else ""
 
 
-class _Workers:
-    """Runs the index pass, then the check pass, on the same processes.
-
-    A file is checked by the process that parsed it during indexing, which kept its
-    tree: every file is parsed once. Small runs stay in this process.
-    """
-
-    def __init__(self, workers: int, size: int) -> None:
-        self.parallel = workers > 1 and size >= PARALLEL_THRESHOLD
-        self.count = workers
-        self.pipes: list = []
-        self.processes: list = []
-        self.owner: dict[str, int] = {}
-
-    def __enter__(self) -> _Workers:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        for pipe in self.pipes:
-            with contextlib.suppress(OSError):
-                pipe.send(None)
-        for process in self.processes:
-            process.join(timeout=5)
-            if process.is_alive():
-                process.kill()
-        _STATE.pop("parsed", None)
-
-    def map(
-        self, function, jobs: Sequence, state: dict, meanwhile: Callable[[], object] | None = None
-    ) -> list:
-        """Run `function` on every job; `meanwhile` runs in this process while workers work."""
-        if not jobs:
-            return []
-        payload = pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL)
-        if not self.parallel:
-            _init_worker(payload)
-            results = [function(job) for job in jobs]
-            if meanwhile is not None:
-                meanwhile()
-            return results
-        if not self.processes:
-            self._start()
-        shares: list[list] = [[] for _ in range(self.count)]
-        load = [0] * self.count
-        for job in sorted(jobs, key=_size, reverse=True):  # biggest first, to the least loaded
-            worker = self.owner.get(job[1])
-            if worker is None:
-                worker = self.owner[job[1]] = load.index(min(load))
-            load[worker] += _size(job)
-            shares[worker].append(job)
-        for pipe, share in zip(self.pipes, shares, strict=True):
-            pipe.send((function, payload, share))
-        if meanwhile is not None:
-            meanwhile()
-        results = []
-        for pipe in self.pipes:
-            status, value = pipe.recv()
-            if status == "error":
-                raise RuntimeError(f"a worker process failed:\n{value}")
-            results.extend(value)
-        return results
-
-    def _start(self) -> None:
-        method = "fork" if "fork" in multiprocessing.get_all_start_methods() else None
-        if method == "fork":
-            # Imported once here, the rule modules are inherited by every worker instead of
-            # being imported again in each (about 0.2 s of CPU per worker).
-            from backend_expert.rules import all_rules
-
-            all_rules()
-        context = multiprocessing.get_context(method)
-        for _ in range(self.count):
-            mine, theirs = context.Pipe()
-            process = context.Process(target=_serve, args=(theirs,), daemon=True)
-            process.start()
-            self.pipes.append(mine)
-            self.processes.append(process)
-
-
-def _size(job: tuple) -> int:
-    try:
-        return os.stat(job[0]).st_size
-    except OSError:
-        return 0
-
-
-def _serve(pipe) -> None:
-    """A worker process: run the batches it is sent until it is sent None."""
-    gc.disable()
-    while (message := pipe.recv()) is not None:
-        function, payload, jobs = message
-        try:
-            _init_worker(payload)
-            pipe.send(("ok", [function(job) for job in jobs]))
-        except Exception:  # reported by the parent as an internal error
-            pipe.send(("error", traceback.format_exc()))
-
-
 # --- the run -----------------------------------------------------------------------------------
 
 
@@ -327,16 +259,17 @@ def run(
     enabled = gc.isenabled()
     gc.disable()
     try:
-        with _Workers(jobs or os.cpu_count() or 1, len(context.files)) as workers:
+        with Pool(jobs or os.cpu_count() or 1, len(context.files)) as workers:
             return _run(found, context, config, cache, workers)
     finally:
+        release()
         gc.unfreeze()
         if enabled:
             gc.enable()
 
 
 def _index(
-    files: dict[str, Path], config: Config, cache: Cache, workers: _Workers
+    files: dict[str, Path], config: Config, cache: Cache, workers: Pool
 ) -> tuple[dict[str, Entry], dict[str, ModuleFacts]]:
     """An entry for every file, from the cache or from a parse; and the facts collected anew."""
     modules = module_names(files)
@@ -351,7 +284,8 @@ def _index(
         else:
             jobs.append((str(path), rel, modules[rel]))
     fresh: dict[str, ModuleFacts] = {}
-    for item in workers.map(_index_one, jobs, {"config": config, "digests": cache.enabled}):
+    state = {"config": config, "digests": cache.enabled}
+    for item in workers.index(_init_worker, _index_one, jobs, state):
         sig = signatures[item.rel] or (0, 0)
         entries[item.rel] = Entry(
             sig, item.content_hash, modules[item.rel], item.problems, item.digest
@@ -363,7 +297,7 @@ def _index(
 
 
 def _run(
-    found: Discovery, context: Discovery, config: Config, cache: Cache, workers: _Workers
+    found: Discovery, context: Discovery, config: Config, cache: Cache, workers: Pool
 ) -> RunResult:
     root = found.root
     checked = {relative(path, root): path for path in found.files}
@@ -408,9 +342,21 @@ def _run(
 
     if to_check:
         rules = config.enabled_rules()
-        state = {"config": config, "project": result.project, "rules": rules, "per_file": per_file}
+        state = {"config": config, "rules": rules, "per_file": per_file}
+        if workers.parallel:  # each worker builds the model from the facts it lacks
+            cached = [
+                f
+                for rel, e in entries.items()
+                if e.digest and rel not in fresh
+                if (f := cache.facts(rel))
+            ]
+            deps, python = found.dependencies, found.requires_python
+            state["model"] = _ModelParts(str(root), deps, python, config.target_version, cached)
+        else:
+            state["project"] = result.project
         # The project rules run here while the workers check files, not after them.
-        for rel, kept, suppressed, text in workers.map(_check_one, to_check, state, project_rules):
+        checks = workers.check(_init_worker, _check_one, to_check, state, project_rules)
+        for rel, kept, suppressed, text in checks:
             entry = entries[rel]
             entry.model_key, entry.kept, entry.suppressed = model_key, kept, suppressed
             cache.put(rel, entry)

@@ -17,10 +17,11 @@ from backend_expert.cache import Cache
 from backend_expert.check import Checker
 from backend_expert.config import Config, load_config
 from backend_expert.discover import Discovery, _Walker, discover, find_root, relative
-from backend_expert.engine import _check, _facts, _filter_confidence, _index, _parse, _Workers
+from backend_expert.engine import _check, _facts, _filter_confidence, _index, _parse, release
 from backend_expert.findings import Finding
 from backend_expert.index import ModuleFacts, Project, build_project, module_names
 from backend_expert.suppress import PerFileIgnores
+from backend_expert.workers import Pool
 
 
 class WarmProject:
@@ -57,9 +58,10 @@ class WarmProject:
         enabled = gc.isenabled()
         gc.disable()
         try:
-            with _Workers(jobs or os.cpu_count() or 1, len(files)) as workers:
+            with Pool(jobs or os.cpu_count() or 1, len(files)) as workers:
                 entries, fresh = _index(files, self.config, cache, workers)
         finally:
+            release()
             gc.unfreeze()
             if enabled:
                 gc.enable()
