@@ -36,7 +36,7 @@ def _contexts(code: str, files: dict[str, str] | None = None):
             and isinstance(node.func, ast.Name)
             and node.func.id == "sink"
         ):
-            ctx.ancestors[:] = [*chain]
+            ctx.move_to([*chain])
             yield ctx, node.args[0]
         for child in ast.iter_child_nodes(node):
             yield from walk(child, [*chain, node])

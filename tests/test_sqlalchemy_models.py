@@ -231,7 +231,7 @@ def _type_of_names(files: dict[str, str], path: str) -> dict[str, str | None]:
 
     def walk(node: ast.AST, chain: list[ast.AST]) -> None:
         if isinstance(node, ast.Call) and getattr(node.func, "id", "") == "probe":
-            ctx.ancestors[:] = chain
+            ctx.move_to(chain)
             for arg in node.args:
                 found[ast.unparse(arg)] = ctx.type_of(arg)
         for child in ast.iter_child_nodes(node):

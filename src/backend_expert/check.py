@@ -22,6 +22,7 @@ from backend_expert.parse import SourceFile
 from backend_expert.rules import Rule, rule_by_id
 
 FUNCTION_TYPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)
+_FUNCTION_KINDS = frozenset(FUNCTION_TYPES)
 _MISSING = object()
 
 
@@ -39,6 +40,7 @@ class FileContext:
         self.config = config
         self.is_test = facts.is_test
         self.ancestors: list[ast.AST] = []
+        self.functions: list[FunctionNode] = []  # the functions among the ancestors
         self.rule: Rule | None = None
         self.findings: list[Finding] = []
         self.inference = Inference(self)
@@ -125,14 +127,19 @@ class FileContext:
 
     def enclosing_function(self, above: ast.AST | None = None) -> FunctionNode | None:
         """The innermost function around the current node (or around `above`)."""
-        ancestors = self.ancestors
-        start = len(ancestors) - 1
-        if above is not None:
-            start = next((i - 1 for i in range(start, -1, -1) if ancestors[i] is above), -1)
-        for index in range(start, -1, -1):
-            if isinstance(ancestors[index], FUNCTION_TYPES):
-                return ancestors[index]  # type: ignore[return-value]
+        functions = self.functions
+        if above is None:
+            return functions[-1] if functions else None
+        for index in range(len(functions) - 1, -1, -1):
+            if functions[index] is above:
+                return functions[index - 1] if index else None
         return None
+
+    def move_to(self, ancestors: list[ast.AST]) -> None:
+        """Stand where the walk stands below `ancestors` (for tests and tools that ask about
+        one node without walking the file)."""
+        self.ancestors[:] = ancestors
+        self.functions[:] = [node for node in ancestors if isinstance(node, FUNCTION_TYPES)]  # type: ignore[misc]
 
     def enclosing_class(self) -> ast.ClassDef | None:
         for node in reversed(self.ancestors):
@@ -300,9 +307,10 @@ class Checker:
             for local, target in facts.imports.items()
             if (last := target.rpartition(".")[2]) != local
         }
-        ancestors = ctx.ancestors
+        ancestors, functions = ctx.ancestors, ctx.functions
         fields = _FIELDS
         leaves = self.leaves
+        call, function_kinds = ast.Call, _FUNCTION_KINDS
         # Pre-order walk on an explicit stack (deep expressions cannot overflow the C stack).
         # A node with children is pushed onto `ancestors` while they are visited; the None
         # pushed below its children pops it again.
@@ -310,11 +318,12 @@ class Checker:
         while stack:
             node = stack.pop()
             if node is None:
-                ancestors.pop()
+                if ancestors.pop().__class__ in function_kinds:
+                    functions.pop()
                 continue
             kind = node.__class__
             handlers = dispatch.get(kind)
-            if kind is ast.Call and by_callee:
+            if kind is call and by_callee:
                 named = _callee_handlers(node.func, by_callee, renamed)  # type: ignore[attr-defined]
                 if named:
                     handlers = handlers + named if handlers else named
@@ -341,6 +350,8 @@ class Checker:
                     children.append(value)
             if children:
                 ancestors.append(node)
+                if kind in function_kinds:
+                    functions.append(node)  # type: ignore[arg-type]
                 stack.append(None)
                 children.reverse()
                 stack += children

@@ -104,6 +104,9 @@ def _init_worker(state: dict) -> None:
         own = _STATE.pop("own_facts", {}).values()  # type: ignore[union-attr]
         _STATE["project"] = parts.build(own, state[OTHERS])
         del _STATE[OTHERS]
+        # A worker process ends without freeing its memory: freeing each checked tree (a
+        # million objects on a large project) would only cost time.
+        _STATE["checked"] = []
     if "project" in state or parts is not None:
         _STATE["checker"] = Checker(_STATE["rules"], _STATE["project"], _STATE["config"])  # type: ignore[arg-type]
     # The project model is long-lived: keep the collector from scanning it again and again.
@@ -230,6 +233,8 @@ def _check_one(
             source, problems = _parse(rel, text, encoding, config)
     facts = _STATE["project"].by_path.get(rel)  # type: ignore[union-attr]
     filtered = _check(source, facts, problems, _STATE["checker"], _STATE["per_file"])  # type: ignore[arg-type]
+    if "checked" in _STATE:
+        _STATE["checked"].append(source)  # type: ignore[union-attr]
     return rel, filtered.kept, filtered.suppressed, text if filtered.kept else ""
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 
 from backend_expert.check import FileContext
+from backend_expert.edits import node_text
 from backend_expert.findings import Confidence, Severity
 from backend_expert.index import dotted
 from backend_expert.nodes import walk
@@ -40,13 +41,15 @@ SMOKE_WORDS = (
 HELPER_PREFIXES = ("_test", "test_", "do_test", "run_test", "_check", "_verify", "_assert")
 
 
-def _asserts(function: ast.AST, helpers: dict[str, ast.AST], depth: int = 0) -> bool:
+def _asserts(
+    function: ast.AST, helpers: dict[str, ast.AST], ctx: FileContext, depth: int = 0
+) -> bool:
     for node in walk(function):
         if isinstance(node, (ast.Assert, ast.Raise)):
             return True
         if isinstance(node, ast.Call):
             func = node.func
-            text = (dotted(func) or ast.unparse(func)).lower()  # unparse only if needed
+            text = (dotted(func) or node_text(ctx, func)).lower()
             if any(word in text for word in CHECK_WORDS):
                 return True
             if isinstance(func, ast.Attribute) and func.attr.startswith(HELPER_PREFIXES):
@@ -63,14 +66,14 @@ def _asserts(function: ast.AST, helpers: dict[str, ast.AST], depth: int = 0) -> 
                 and func.value.id == "self"
                 and f"self.{func.attr}" in helpers
                 and depth < 2
-                and _asserts(helpers[f"self.{func.attr}"], helpers, depth + 1)
+                and _asserts(helpers[f"self.{func.attr}"], helpers, ctx, depth + 1)
             ):
                 return True
             if (
                 isinstance(func, ast.Name)
                 and func.id in helpers
                 and depth < 2
-                and _asserts(helpers[func.id], helpers, depth + 1)
+                and _asserts(helpers[func.id], helpers, ctx, depth + 1)
             ):
                 return True
     return False
@@ -204,7 +207,7 @@ def test_user(db):
         ):
             return
         for decorator in node.decorator_list:
-            text = ast.unparse(decorator).lower()
+            text = node_text(ctx, decorator).lower()
             if any(word in text for word in SKIP_MARKS) or "fixture" in text:
                 return  # skipped, expected to fail, or a fixture that happens to be named test_*
         params = [a.arg for a in (*node.args.args, *node.args.kwonlyargs)]
@@ -222,7 +225,7 @@ def test_user(db):
                     if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef))
                 },
             }
-        if _asserts(node, helpers) or self._calls_test_helper(node, ctx):
+        if _asserts(node, helpers, ctx) or self._calls_test_helper(node, ctx):
             return
         ctx.report(
             node,
@@ -271,7 +274,7 @@ def test_user(db):
                 if module is not None and module.is_test:
                     return True
             if isinstance(inner, ast.Call) and isinstance(inner.func, (ast.Name, ast.Attribute)):
-                target = ctx.facts.imports.get(ast.unparse(inner.func).partition(".")[0])
+                target = ctx.facts.imports.get((dotted(inner.func) or "").partition(".")[0])
                 if target is None:
                     continue
                 module = ctx.project.modules.get(target) or ctx.project.modules.get(
