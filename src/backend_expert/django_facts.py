@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import ast
 import bisect
-import re
 from typing import TYPE_CHECKING
 
 from backend_expert.index import dotted
@@ -179,12 +178,18 @@ def _lines_with(text: str | None, words: tuple[str, ...]) -> list[int] | None:
     """Sorted numbers of the lines mentioning one of `words` (None: no text, look everywhere)."""
     if text is None:
         return None
-    pattern = re.compile("|".join(map(re.escape, words)))
+    starts: list[int] = []  # str.find per word: far cheaper than a regex alternation
+    for word in words:
+        start = text.find(word)
+        while start >= 0:
+            starts.append(start)
+            start = text.find(word, start + len(word))
+    starts.sort()
     lines: list[int] = []
     line, position = 1, 0
-    for match in pattern.finditer(text):
-        line += text.count("\n", position, match.start())
-        position = match.start()
+    for start in starts:
+        line += text.count("\n", position, start)
+        position = start
         if not lines or lines[-1] != line:
             lines.append(line)
     return lines

@@ -18,6 +18,7 @@ from pathlib import PurePosixPath
 from typing import TYPE_CHECKING
 
 from backend_expert.discover import IMPORTS, declared_frameworks
+from backend_expert.nodes import walk
 
 if TYPE_CHECKING:
     from backend_expert.arch_facts import ArchFacts
@@ -426,7 +427,7 @@ def _class_facts(node: ast.ClassDef, collector: _FactCollector) -> ClassFacts:
             methods.append(stmt.name)
             if queryset_like and (summary := _method_returns(stmt)) is not None:
                 facts.returns[stmt.name] = summary
-            for inner in ast.walk(stmt) if stmt.name == "__init__" else _statements(stmt.body):
+            for inner in walk(stmt) if stmt.name == "__init__" else _statements(stmt.body):
                 _self_attribute(inner, collector, facts.attr_types)
         elif isinstance(stmt, ast.ClassDef):
             facts.inner[stmt.name] = _inner_class(stmt, collector)
@@ -521,6 +522,8 @@ def _segment(node: ast.AST, lines: list[str]) -> str | None:
     first, last = getattr(node, "lineno", 0), getattr(node, "end_lineno", 0)
     if not (0 < first <= last <= len(lines)) or last - first > 400:
         return None
+    if first == last and lines[first - 1].isascii():  # byte offsets are character offsets
+        return " ".join(lines[first - 1][node.col_offset : node.end_col_offset].split())
     chunk = [line.encode() for line in lines[first - 1 : last]]
     chunk[-1] = chunk[-1][: node.end_col_offset]
     chunk[0] = chunk[0][node.col_offset :]

@@ -185,13 +185,13 @@ AUTH_TOKEN_HEADER = "X-Auth-Token"
 
     @visit(ast.Assign, ast.AnnAssign)
     def check_assign(self, node: ast.Assign | ast.AnnAssign, ctx: FileContext) -> None:
-        if node.value is None:
+        if node.value is None or ctx.enclosing_function() is not None:
             return
         targets = node.targets if isinstance(node, ast.Assign) else [node.target]
         name = next(
             (n for t in targets if (n := _target_name(t)) is not None and secret_name(n)), None
         )
-        if name is None or ctx.enclosing_function() is not None or is_dev_path(ctx.path):
+        if name is None or is_dev_path(ctx.path):
             return
         klass = ctx.enclosing_class()
         bases = {(dotted(b) or "").rpartition(".")[2] for b in klass.bases} if klass else set()
