@@ -213,7 +213,8 @@ def _index_one(job: tuple[str, str, str]) -> _Indexed:
         digest = facts.digest()
     else:  # no cache to key (--no-cache): any mark that is not "" says the file has facts
         digest = "unhashed"
-    return _Indexed(rel, content_hash(data) if data is not None else "", facts, problems, digest)
+    hashed = content_hash(data) if data is not None and _STATE["digests"] else ""
+    return _Indexed(rel, hashed, facts, problems, digest)
 
 
 def _check_one(

@@ -323,8 +323,11 @@ def collect_facts(
         _may_use_the_orm,
     )
 
-    if _may_use_the_orm(collector.imported) and (
-        text is None or any(word in text for word in ORM_WORDS)
+    # Lookups and save signals are counted outside tests only (django_models).
+    if (
+        not facts.is_test
+        and _may_use_the_orm(collector.imported)
+        and (text is None or any(word in text for word in ORM_WORDS))
     ):
         facts.lookups, signals = _lookups(
             _expressions_on(tree, _lines_with(text, ORM_WORDS)), collector

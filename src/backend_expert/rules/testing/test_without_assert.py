@@ -196,7 +196,8 @@ def test_user(db):
     def check_test(self, node: ast.FunctionDef | ast.AsyncFunctionDef, ctx: FileContext) -> None:
         if not ctx.is_test or not node.name.startswith("test") or _trivial(node.body):
             return
-        if not is_test_file(ctx.path) or any(w in node.name.lower() for w in SMOKE_WORDS):
+        name = node.name.lower()
+        if not is_test_file(ctx.path) or any(w in name for w in SMOKE_WORDS):
             return
         parents = ctx.ancestors
         parent = parents[-1] if parents else None
@@ -210,21 +211,12 @@ def test_user(db):
             text = node_text(ctx, decorator).lower()
             if any(word in text for word in SKIP_MARKS) or "fixture" in text:
                 return  # skipped, expected to fail, or a fixture that happens to be named test_*
-        params = [a.arg for a in (*node.args.args, *node.args.kwonlyargs)]
-        if any(word in p.lower() for p in params for word in CHECKING_FIXTURES):
+        params = " ".join(a.arg for a in (*node.args.args, *node.args.kwonlyargs)).lower()
+        if any(word in params for word in CHECKING_FIXTURES):
             return
         if self._says_it_raises(node, ctx):
             return
-        helpers = self._helpers(ctx)
-        if isinstance(parent, ast.ClassDef):  # the class's own methods: `self.helper(...)`
-            helpers = {
-                **helpers,
-                **{
-                    f"self.{stmt.name}": stmt
-                    for stmt in parent.body
-                    if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef))
-                },
-            }
+        helpers = self._helpers(ctx, parent)
         if _asserts(node, helpers, ctx) or self._calls_test_helper(node, ctx):
             return
         ctx.report(
@@ -285,16 +277,27 @@ def test_user(db):
         return False
 
     @staticmethod
-    def _helpers(ctx: FileContext) -> dict[str, ast.AST]:
-        """Module-level functions of this file, by name (helpers a test may delegate to)."""
-        found = getattr(ctx, "_bex903_helpers", None)
-        if found is None:
+    def _helpers(ctx: FileContext, parent: ast.AST) -> dict[str, ast.AST]:
+        """Module-level functions of this file, by name (helpers a test may delegate to), and
+        in a class its own methods as `self.name` (computed once per file and class)."""
+        cache = ctx.__dict__.setdefault("_bex903_helpers", {})
+        found = cache.get(id(parent))
+        if found is not None:
+            return found
+        module = cache.get(None)
+        if module is None:
             tree = ctx.source.tree
-            found = {
+            module = cache[None] = {
                 stmt.name: stmt
                 for stmt in (tree.body if tree is not None else ())
                 if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef))
                 and not stmt.name.startswith("test")
             }
-            ctx._bex903_helpers = found  # type: ignore[attr-defined]
+        found = module
+        if isinstance(parent, ast.ClassDef):  # the class's own methods: `self.helper(...)`
+            methods = (
+                s for s in parent.body if isinstance(s, ast.FunctionDef | ast.AsyncFunctionDef)
+            )
+            found = {**module, **{f"self.{stmt.name}": stmt for stmt in methods}}
+        cache[id(parent)] = found
         return found
