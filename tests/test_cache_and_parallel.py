@@ -116,7 +116,7 @@ def test_every_file_is_checked_by_the_process_that_indexed_it(tmp_path):
         jobs.append((str(path), path.name))
     with Pool(2, len(jobs)) as pool:
         indexed = dict(pool.index(_no_setup, _pid_of, jobs, {}))
-        checked = dict(pool.check(_no_setup, _pid_of, jobs, {}))
+        checked = dict(pool.check(_no_setup, _pid_of, jobs, {}, {}))
     assert sorted(indexed) == sorted(checked) == sorted(name for _, name in jobs)
     assert len(set(indexed.values())) == 2  # both workers took part
     assert checked == indexed

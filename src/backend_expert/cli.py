@@ -160,7 +160,7 @@ def entry() -> None:
     "--jobs",
     type=click.IntRange(min=1),
     default=None,
-    help="Worker processes (default: one per core).",
+    help="Processes that check files, this one included (default: one per core).",
 )
 @click.option("-q", "--quiet", is_flag=True, help="Print findings only: no summary, no warnings.")
 @click.option(

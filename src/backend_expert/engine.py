@@ -104,11 +104,11 @@ def _init_worker(state: dict) -> None:
         own = _STATE.pop("own_facts", {}).values()  # type: ignore[union-attr]
         _STATE["project"] = parts.build(own, state[OTHERS])
         del _STATE[OTHERS]
-        # A worker process ends without freeing its memory: freeing each checked tree (a
-        # million objects on a large project) would only cost time.
-        _STATE["checked"] = []
     if "project" in state or parts is not None:
         _STATE["checker"] = Checker(_STATE["rules"], _STATE["project"], _STATE["config"])  # type: ignore[arg-type]
+        # Checked trees are kept until `release()`: a worker process ends without freeing
+        # its memory, and freeing a million objects one by one would only cost time.
+        _STATE["checked"] = []
     # The project model is long-lived: keep the collector from scanning it again and again.
     gc.freeze()
 
@@ -347,9 +347,9 @@ def _run(
             project.append(_project_findings(config, cache, model_key, result))
 
     if to_check:
-        rules = config.enabled_rules()
-        state = {"config": config, "rules": rules, "per_file": per_file}
-        if workers.parallel:  # each worker builds the model from the facts it lacks
+        common = {"config": config, "rules": config.enabled_rules(), "per_file": per_file}
+        here, there = {**common, "project": result.project}, {}
+        if workers.parallel:  # the forked workers build the model from the facts they lack
             cached = [
                 f
                 for rel, e in entries.items()
@@ -357,11 +357,10 @@ def _run(
                 if (f := cache.facts(rel))
             ]
             deps, python = found.dependencies, found.requires_python
-            state["model"] = _ModelParts(str(root), deps, python, config.target_version, cached)
-        else:
-            state["project"] = result.project
+            parts = _ModelParts(str(root), deps, python, config.target_version, cached)
+            there = {**common, "model": parts}
         # The project rules run here while the workers check files, not after them.
-        checks = workers.check(_init_worker, _check_one, to_check, state, project_rules)
+        checks = workers.check(_init_worker, _check_one, to_check, here, there, project_rules)
         for rel, kept, suppressed, text in checks:
             entry = entries[rel]
             entry.model_key, entry.kept, entry.suppressed = model_key, kept, suppressed

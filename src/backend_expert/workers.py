@@ -1,12 +1,13 @@
 """The worker processes of a run, and how the two passes share files out between them.
 
-The index pass hands out files by size, largest first, in shrinking chunks as workers
-free up, so they finish together. Each worker keeps the trees it parsed, and the check
-pass sends every file back to the process that parsed it: a file is parsed once. (Letting
-a worker that is done take files of another and parse them again did not pay: measured on
-netbox, it was no faster.) For the check pass a worker needs the facts of the files it did
-not index: it is sent the other workers' index results exactly as they arrived (bytes,
-not objects pickled again). Small runs stay in this process.
+This process works too, as worker 0, beside `count - 1` forked workers. The index pass
+hands out files by size, largest first, in shrinking chunks as workers free up, so they
+finish together. Each worker keeps the trees it parsed, and the check pass sends every
+file back to the process that parsed it: a file is parsed once. (Letting a worker that is
+done take files of another and parse them again did not pay: measured on netbox, it was
+no faster.) For the check pass a worker needs the facts of the files it did not index: it
+is sent the other workers' index results exactly as they arrived (bytes, not objects
+pickled again). Small runs stay in this process.
 """
 
 from __future__ import annotations
@@ -28,19 +29,22 @@ Init = Callable[[dict], None]
 
 
 class Pool:
-    """Runs the index pass, then the check pass, on the same processes.
+    """Runs the index pass, then the check pass, on this process and forked workers.
 
-    Jobs are tuples whose first item is a file's path and second its relative path.
-    `init(state)` prepares a process for a pass; `function(job)` does one file.
+    This process is worker 0: it takes its share of the files like the others, so no
+    core waits for it and its share of the facts never goes through a pipe. Jobs are
+    tuples whose first item is a file's path and second its relative path. `init(state)`
+    prepares a process for a pass; `function(job)` does one file.
     """
 
     def __init__(self, workers: int, size: int) -> None:
         self.parallel = workers > 1 and size >= PARALLEL_THRESHOLD
-        self.count = workers
-        self.pipes: list = []
+        self.count = workers  # processes that check files, this one included
+        self.pipes: list = []  # to workers 1, 2, ...
         self.processes: list = []
         self.owner: dict[str, int] = {}  # relative path -> the worker that parsed it
-        self.results: list[list[bytes]] = []  # per worker: its index results, as received
+        self.results: list[list[bytes]] = []  # per worker: its index results, pickled
+        self.primed: set[int] = set()  # forked workers that have this pass's state
 
     def __enter__(self) -> Pool:
         return self
@@ -59,34 +63,46 @@ class Pool:
         if not self.parallel or not jobs:
             return _here(init, function, jobs, state)
         self._start()
-        shared = deque(_chunks([(_size(job), job) for job in jobs], self.count))
+        chunks = deque(_chunks([(_size(job), job) for job in jobs], self.count))
         payload = _dump(state)
-
-        def next_chunk(worker: int) -> list | None:
-            if not shared:
-                return None
-            chunk = shared.popleft()
-            for job in chunk:
-                self.owner[job[1]] = worker
-            return chunk
-
-        def keep(worker: int, raw: bytes) -> None:
-            self.results[worker].append(raw)
-
-        return self._run(init, function, lambda worker: payload, next_chunk, keep)
+        in_flight = dict.fromkeys(range(1, self.count), 0)
+        results: list = []
+        mine: list = []
+        init(state)
+        self.primed.clear()
+        while True:
+            for worker in in_flight:  # two chunks ahead: a worker never waits for this one
+                while in_flight[worker] < 2 and chunks:
+                    self._send(worker, init, function, payload, self._own(chunks, worker))
+                    in_flight[worker] += 1
+            if chunks:
+                done = [function(job) for job in self._own(chunks, 0)]
+                self.results[0].append(_dump(done))  # for the others' check pass
+                mine.extend(done)
+                timeout: float | None = 0
+            elif any(in_flight.values()):
+                timeout = None
+            else:
+                break
+            for worker, raw in self._receive(in_flight, timeout):
+                self.results[worker].append(raw)
+                results.extend(pickle.loads(raw))
+        return mine + results
 
     def check(
         self,
         init: Init,
         function: Callable,
         jobs: Sequence,
-        state: dict,
+        here: dict,
+        there: dict,
         meanwhile: Callable[[], object] | None = None,
     ) -> list:
-        """Run `function` on every job in the process that indexed its file (the others'
-        index results are sent in `state[OTHERS]`); `meanwhile` runs here meanwhile."""
+        """Run `function` on every job in the process that indexed its file. This process
+        starts with the state `here`; forked workers with `there` plus the others' index
+        results in `there[OTHERS]`. `meanwhile` runs here after this process's share."""
         if not self.parallel or not jobs:
-            results = _here(init, function, jobs, state)
+            results = _here(init, function, jobs, here)
             if meanwhile is not None:
                 meanwhile()
             return results
@@ -99,54 +115,51 @@ class Pool:
                 worker = load.index(min(load))
             load[worker] += size
             shares[worker].append(job)
+        self.primed.clear()
+        in_flight = dict.fromkeys(range(1, self.count), 0)
+        for worker in in_flight:
+            if shares[worker]:
+                others = [raw for k, raws in enumerate(self.results) if k != worker for raw in raws]
+                payload = _dump({**there, OTHERS: others})
+                self._send(worker, init, function, payload, shares[worker])
+                in_flight[worker] = 1
+        results = _here(init, function, shares[0], here)
+        if meanwhile is not None:
+            meanwhile()
+        for _, raw in self._receive(in_flight, None, every=True):
+            results.extend(pickle.loads(raw))
+        return results
 
-        def next_chunk(worker: int) -> list | None:  # one chunk each: its whole share
-            share, shares[worker] = shares[worker], []
-            return share or None
+    def _own(self, chunks: deque, worker: int) -> list:
+        chunk = chunks.popleft()
+        for job in chunk:
+            self.owner[job[1]] = worker
+        return chunk
 
-        def payload(worker: int) -> bytes:
-            others = [raw for k, raws in enumerate(self.results) if k != worker for raw in raws]
-            return _dump({**state, OTHERS: others})
+    def _send(
+        self, worker: int, init: Init, function: Callable, payload: bytes, jobs: list
+    ) -> None:
+        """Send worker `worker` (1, 2, ...) a chunk; the state goes with its first one only."""
+        first = worker not in self.primed
+        self.primed.add(worker)
+        self.pipes[worker - 1].send((init, function, payload if first else None, jobs))
 
-        return self._run(init, function, payload, next_chunk, meanwhile=meanwhile)
-
-    def _run(
-        self,
-        init: Init,
-        function: Callable,
-        payload: Callable[[int], bytes],
-        next_chunk: Callable[[int], list | None],
-        keep: Callable[[int, bytes], None] | None = None,
-        meanwhile: Callable[[], object] | None = None,
-    ) -> list:
-        """Send chunks to the workers as they free up; the pass's state goes with each
-        worker's first chunk. `meanwhile` runs here once every worker has its first."""
-        idle = dict(enumerate(self.pipes))
-        busy: dict = {}
-        primed: set[int] = set()
-        results: list = []
+    def _receive(
+        self, in_flight: dict[int, int], timeout: float | None, every: bool = False
+    ) -> list[tuple[int, bytes]]:
+        """The results that have arrived (all of them with `every`), as (worker, bytes)."""
+        received = []
         while True:
-            for worker, pipe in list(idle.items()):
-                chunk = next_chunk(worker)
-                if chunk is None:
-                    break
-                del idle[worker]
-                state = None if worker in primed else payload(worker)
-                primed.add(worker)
-                pipe.send((init, function, state, chunk))
-                busy[pipe] = worker
-            if meanwhile is not None:
-                meanwhile()
-                meanwhile = None
-            if not busy:
-                return results
-            for pipe in wait(list(busy)):
-                worker = busy.pop(pipe)
-                raw = _receive(pipe)
-                if keep is not None:
-                    keep(worker, raw)
-                results.extend(pickle.loads(raw))
-                idle[worker] = pipe
+            waiting = {self.pipes[w - 1]: w for w, count in in_flight.items() if count}
+            if not waiting:
+                return received
+            ready = wait(list(waiting), timeout)
+            for pipe in ready:
+                worker = waiting[pipe]
+                received.append((worker, _result_of(pipe)))
+                in_flight[worker] -= 1
+            if not every:
+                return received
 
     def _start(self) -> None:
         if self.processes:
@@ -159,7 +172,8 @@ class Pool:
 
             all_rules()
         context = multiprocessing.get_context(method)
-        for _ in range(self.count):
+        self.results.append([])  # this process's
+        for _ in range(self.count - 1):
             mine, theirs = context.Pipe()
             process = context.Process(target=_serve, args=(theirs,), daemon=True)
             process.start()
@@ -206,7 +220,7 @@ def _dump(value: object) -> bytes:
     return pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
 
 
-def _receive(pipe) -> bytes:
+def _result_of(pipe) -> bytes:
     """A worker's results, still pickled; a worker that failed raises here."""
     raw = pipe.recv_bytes()
     if raw.startswith(_FAILED):
