@@ -296,7 +296,12 @@ class Checker:
     def _applies(self, rule: Rule) -> bool:
         return self.project.uses(*rule.frameworks) and not _pinned_below(rule, self.project)
 
-    def check_file(self, source: SourceFile, facts: ModuleFacts) -> list[Finding]:
+    def check_file(
+        self, source: SourceFile, facts: ModuleFacts, keep: list | None = None
+    ) -> list[Finding]:
+        """The findings of the file's rules. The file's context (its tree and what rules
+        worked out about it) is released, or appended to `keep` by a run that frees
+        everything at once at the end (or never: a worker process just exits)."""
         assert source.tree is not None
         ctx = FileContext(source, facts, self.project, self.config)
         table = self._test_dispatch if facts.is_test else self.dispatch
@@ -355,7 +360,10 @@ class Checker:
                 stack.append(None)
                 children.reverse()
                 stack += children
-        ctx.release()
+        if keep is None:
+            ctx.release()
+        else:
+            keep.append(ctx)
         return ctx.findings
 
     def check_project(self) -> list[Finding]:

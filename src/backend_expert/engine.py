@@ -106,8 +106,9 @@ def _init_worker(state: dict) -> None:
         del _STATE[OTHERS]
     if "project" in state or parts is not None:
         _STATE["checker"] = Checker(_STATE["rules"], _STATE["project"], _STATE["config"])  # type: ignore[arg-type]
-        # Checked trees are kept until `release()`: a worker process ends without freeing
-        # its memory, and freeing a million objects one by one would only cost time.
+        # Checked files (trees, what rules worked out) are kept until `release()`: a worker
+        # process ends without freeing its memory, and freeing a million objects one by
+        # one would only cost time.
         _STATE["checked"] = []
     # The project model is long-lived: keep the collector from scanning it again and again.
     gc.freeze()
@@ -187,10 +188,11 @@ def _check(
     problems: list[Finding],
     checker: Checker,
     per_file: PerFileIgnores,
+    keep: list | None = None,
 ) -> Filtered:
     findings = list(problems)
     if source is not None and source.tree is not None and facts is not None:
-        findings.extend(checker.check_file(source, facts))
+        findings.extend(checker.check_file(source, facts, keep))
         return suppress_and_audit(findings, source, facts, checker, per_file)
     return apply_suppressions(findings, source.text if source else "", per_file)
 
@@ -233,9 +235,8 @@ def _check_one(
         if data is not None:
             source, problems = _parse(rel, text, encoding, config)
     facts = _STATE["project"].by_path.get(rel)  # type: ignore[union-attr]
-    filtered = _check(source, facts, problems, _STATE["checker"], _STATE["per_file"])  # type: ignore[arg-type]
-    if "checked" in _STATE:
-        _STATE["checked"].append(source)  # type: ignore[union-attr]
+    keep = _STATE.get("checked")
+    filtered = _check(source, facts, problems, _STATE["checker"], _STATE["per_file"], keep)  # type: ignore[arg-type]
     return rel, filtered.kept, filtered.suppressed, text if filtered.kept else ""
 
 
