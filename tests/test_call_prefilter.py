@@ -1,8 +1,9 @@
-"""Call handlers registered with `visit_call` run only for calls of the names they give.
+"""Call handlers registered with `visit_call` run only for calls of the names they give,
+and rules with `requires_text` only on files whose text contains it.
 
-The prefilter must never change a finding: every rule's examples give the same findings
-with it and without it, and calls made through renamed imports or canonical aliases still
-reach the handlers.
+These prefilters must never change a finding: every rule's examples give the same findings
+with them and without them, and calls made through renamed imports or canonical aliases
+still reach the handlers.
 """
 
 from __future__ import annotations
@@ -22,7 +23,8 @@ from backend_expert.rules import all_rules
 PREFILTERED = [
     rule
     for rule in all_rules()
-    if any(
+    if rule.requires_text
+    or any(
         getattr(method, "__bex_callees__", None) is not None
         for methods in type(rule).handlers.values()
         for method in methods
@@ -43,7 +45,7 @@ def test_most_call_rules_name_their_callees():
 def test_prefilter_changes_no_finding_of_the_examples(rule, monkeypatch):
     examples = [*rule.fire, *rule.clean]
     with_prefilter = [_findings(check_example(rule, example)) for example in examples]
-    monkeypatch.setattr(Checker, "prefilter_calls", False)
+    monkeypatch.setattr(Checker, "prefilter", False)
     without = [_findings(check_example(rule, example)) for example in examples]
     assert with_prefilter == without
 
@@ -112,3 +114,24 @@ def test_calls_of_other_names_do_not_reach_a_prefiltered_handler(monkeypatch):
         """
     assert _check(code, "jwt-unverified") == []
     assert seen == [6]  # only `jwt.decode(...)`, not append/len/print/sorted
+
+
+def test_a_rule_with_a_text_gate_skips_files_without_that_text(monkeypatch):
+    seen: list[str] = []
+    rule = next(r for r in all_rules() if r.slug == "async-blocking-call")
+    original = type(rule).check_call
+
+    def spy(self, node, ctx):
+        seen.append(ctx.path)
+        return original(self, node, ctx)
+
+    spy.__bex_node_types__ = original.__bex_node_types__  # type: ignore[attr-defined]
+    monkeypatch.setattr(type(rule), "handlers", {ast.Call: (spy,)})
+    config = Config(root=Path("."), layers=[Selection(select=("async-blocking-call",))])
+    sources = {
+        "sync_code.py": "import time\n\ndef f():\n    time.sleep(1)\n",
+        "async_code.py": "import time\n\nasync def f():\n    time.sleep(1)\n",
+    }
+    result = run_sources(sources, config)
+    assert [(f.path, f.line) for f in result.findings] == [("async_code.py", 4)]
+    assert set(seen) == {"async_code.py"}

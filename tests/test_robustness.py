@@ -155,3 +155,25 @@ def test_a_failure_while_indexing_is_reported(write_project, monkeypatch):
         ("odd.py", "internal-error"),
     ]
     assert "indexing failed: RuntimeError: odd" in result.findings[1].message
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        "import os\n\ndef f():\n    import requests\n    return requests\n",
+        "def f(): import requests; return requests\n",
+        "class C:\n    def m(self):\n        from requests import Session as requests\n",
+    ],
+)
+def test_imports_inside_functions_are_known(code):
+    facts = collect_facts(ast.parse(code), "app.py", "app", code)
+    assert facts.imports["requests"].startswith("requests")
+
+
+def test_a_module_with_top_level_imports_only_skips_the_function_scan():
+    from backend_expert.index import _imports_only_at_line_starts
+
+    assert _imports_only_at_line_starts("import os\nfrom a.b import c as d\nx = 1\n")
+    assert _imports_only_at_line_starts("from x import y; import z\n")
+    assert not _imports_only_at_line_starts("def f():\n    import x\n")
+    assert not _imports_only_at_line_starts("x = importlib.import_module('y')\n")

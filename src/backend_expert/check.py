@@ -264,9 +264,10 @@ class _Dispatch:
 class Checker:
     """Holds the dispatch table for a set of enabled rules; checks files with it."""
 
-    # Call handlers that name their callees run only for calls of those names. Tests turn
-    # this off to prove the prefilter changes no finding.
-    prefilter_calls: ClassVar[bool] = True
+    # Call handlers that name their callees run only for calls of those names, and rules
+    # with `requires_text` only on files that contain it. Tests turn these prefilters off
+    # to prove they change no finding.
+    prefilter: ClassVar[bool] = True
 
     def __init__(self, rules: Iterable[Rule], project: Project, config: Config) -> None:
         self.project = project
@@ -278,7 +279,7 @@ class Checker:
             for node_type, methods in type(rule).handlers.items():
                 for method in methods:
                     callees = getattr(method, "__bex_callees__", None)
-                    if callees is None or not self.prefilter_calls:
+                    if callees is None or not self.prefilter:
                         by_type.setdefault(node_type, []).append((rule, method))
                         continue
                     for name in _with_aliases(callees):
@@ -287,14 +288,27 @@ class Checker:
         listened = set(by_type) | ({ast.Call} if by_callee else set())
         self.leaves: frozenset[type] = (LEAVES | {type(None)}) - listened
         self.dispatch = _Dispatch(by_type, by_callee)
-        # Test modules get a table without the rules that skip them, built once.
-        self._test_dispatch = self.dispatch
-        for rule in self.rules:
-            if rule.skip_tests:
-                self._test_dispatch = self._test_dispatch.without(rule)
+        self._gated = [rule for rule in self.rules if rule.requires_text and self.prefilter]
+        # Tables without the rules a file does not need (tests, text gates), built once each.
+        self._tables: dict[tuple[bool, tuple[Rule, ...]], _Dispatch] = {}
 
     def _applies(self, rule: Rule) -> bool:
         return self.project.uses(*rule.frameworks) and not _pinned_below(rule, self.project)
+
+    def _table(self, source: SourceFile, facts: ModuleFacts) -> _Dispatch:
+        """The dispatch table for one file: without the rules that skip test modules (in a
+        test module), nor those whose `requires_text` the file's text does not contain."""
+        text = source.text
+        gated = tuple(r for r in self._gated if not any(w in text for w in r.requires_text))
+        key = (facts.is_test, gated)
+        table = self._tables.get(key)
+        if table is None:
+            table = self.dispatch
+            for rule in self.rules:
+                if (facts.is_test and rule.skip_tests) or rule in gated:
+                    table = table.without(rule)
+            self._tables[key] = table
+        return table
 
     def check_file(
         self, source: SourceFile, facts: ModuleFacts, keep: list | None = None
@@ -304,7 +318,7 @@ class Checker:
         everything at once at the end (or never: a worker process just exits)."""
         assert source.tree is not None
         ctx = FileContext(source, facts, self.project, self.config)
-        table = self._test_dispatch if facts.is_test else self.dispatch
+        table = self._table(source, facts)
         dispatch, by_callee = table.by_type, table.by_callee
         # `from jwt import decode as d`: a call to `d` is a call to `decode`.
         renamed = {

@@ -306,10 +306,11 @@ def collect_facts(
         else:
             deferred.append(stmt)
     # Imports inside functions and methods also name things the checks must resolve.
-    for stmt in deferred:
-        for inner in _function_bodies(stmt):
-            if isinstance(inner, (ast.Import, ast.ImportFrom)):
-                collector.add_import(inner)
+    if text is None or not _imports_only_at_line_starts(text):
+        for stmt in deferred:
+            for inner in _function_bodies(stmt):
+                if isinstance(inner, (ast.Import, ast.ImportFrom)):
+                    collector.add_import(inner)
     facts.imports = collector.facts_imports
     facts.imported_modules = collector.imported
     facts.star_imports = tuple(collector.star)
@@ -349,6 +350,18 @@ def collect_facts(
 
     facts.flask = collect_flask_facts(tree, rel_path, collector, text)
     return facts
+
+
+def _imports_only_at_line_starts(text: str) -> bool:
+    """True when every "import" in the text begins an unindented line (`import x`,
+    `from x import y`): then no function imports anything, and their bodies need no scan."""
+    start = text.find("import")
+    while start >= 0:
+        prefix = text[text.rfind("\n", 0, start) + 1 : start]
+        if prefix and not (prefix.startswith("from ") and prefix.endswith(" ")):
+            return False
+        start = text.find("import", start + 6)
+    return True
 
 
 def _function_bodies(stmt: ast.stmt) -> Iterator[ast.stmt]:

@@ -121,6 +121,9 @@ class Rule:
     cwe: ClassVar[int | None] = None
     security_severity: ClassVar[float | None] = None  # GitHub code scanning score, 0.1-10
     skip_tests: ClassVar[bool] = False  # test modules are not this rule's business
+    # Run only on files whose text contains one of these strings: a precondition of every
+    # finding (`async` for a rule about code inside `async def`), never a guess.
+    requires_text: ClassVar[tuple[str, ...]] = ()
 
     handlers: ClassVar[dict[type[ast.AST], tuple[Handler, ...]]] = {}
 

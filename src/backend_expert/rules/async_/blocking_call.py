@@ -211,6 +211,7 @@ class BlockingCall(Rule):
     pack = "async"
     severity = Severity.WARNING
     category = "performance"
+    requires_text = ("async",)  # only inside `async def`
     summary = "Blocking I/O call inside an `async def` stalls the event loop"
     hint = (
         "Use the async library (httpx.AsyncClient, asyncio.sleep, asyncio subprocesses, an async "

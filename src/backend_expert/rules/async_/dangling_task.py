@@ -21,6 +21,7 @@ class DanglingTask(Rule):
     pack = "async"
     severity = Severity.WARNING
     category = "reliability"
+    requires_text = tuple(SPAWNED_BY)  # a call to one of these
     summary = "Task created with `create_task`/`ensure_future` and not kept anywhere"
     hint = "Keep a reference (a set of background tasks with `add_done_callback(tasks.discard)`) or use a `TaskGroup`."
     explanation = Explanation(

@@ -17,6 +17,7 @@ class GetEventLoop(Rule):
     severity = Severity.WARNING
     category = "deprecation"
     fix_applicability = Applicability.SAFE
+    requires_text = ("async",)  # only inside `async def`
     summary = "`asyncio.get_event_loop()` called inside a coroutine"
     hint = "Call `asyncio.get_running_loop()`: inside a coroutine a loop is always running."
     explanation = Explanation(

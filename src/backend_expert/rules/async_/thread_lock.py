@@ -43,6 +43,7 @@ class ThreadLock(Rule):
     pack = "async"
     severity = Severity.WARNING
     category = "reliability"
+    requires_text = ("async",)  # only inside `async def`
     summary = "`threading` lock held with `with` inside an `async def`"
     hint = "Use `asyncio.Lock()` and `async with lock:` to guard state shared between coroutines."
     explanation = Explanation(

@@ -23,6 +23,7 @@ class SyncOrmInAsync(Rule):
     category = "correctness"
     frameworks = ("django",)
     fix_applicability = Applicability.UNSAFE
+    requires_text = ("async",)  # only inside `async def`
     summary = (
         "The synchronous ORM is used inside `async def`: Django raises SynchronousOnlyOperation"
     )

@@ -82,6 +82,7 @@ class EnvConfigScattered(Rule):
     category = "maintainability"
     skip_tests = True
     frameworks = ("flask", "fastapi", "starlette", "django", "drf")
+    requires_text = ("environ", "getenv")  # `os.environ`, `os.getenv`
     summary = "Environment variable read outside the settings module"
     hint = "Declare the setting once in the settings module (pydantic-settings `BaseSettings`, Django settings, a Flask config class) and import it."
     explanation = Explanation(

@@ -39,6 +39,7 @@ class NaiveDatetime(Rule):
     category = "correctness"
     skip_tests = True
     fix_applicability = Applicability.UNSAFE
+    requires_text = ("now", "utcfromtimestamp")  # `now`, `utcnow`, `utcfromtimestamp`
     summary = "Naive datetime: `utcnow()`, `utcfromtimestamp()` or `now()` without a time zone"
     hint = "Use aware datetimes: `datetime.now(UTC)` and `datetime.fromtimestamp(ts, UTC)` (`timezone.utc` before Python 3.11)."
     explanation = Explanation(

@@ -61,6 +61,7 @@ class CorsWildcardCredentials(Rule):
     cwe = 942
     security_severity = 6.5
     skip_tests = True
+    requires_text = ("CORS", "cross_origin")  # flask-cors, `CORSMiddleware`, `CORS_*` settings
     summary = "CORS allows every origin and sends credentials"
     hint = "List the origins that may call the API; keep credentials only for those."
     explanation = Explanation(

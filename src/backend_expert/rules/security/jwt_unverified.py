@@ -22,6 +22,7 @@ class JwtUnverified(Rule):
     cwe = 347
     security_severity = 8.1
     skip_tests = True
+    requires_text = ("jwt", "jose")  # the libraries it checks
     summary = "A JWT decoded without checking its signature, or with the algorithm left open"
     hint = 'Decode with the key and an explicit list of algorithms: `jwt.decode(token, key, algorithms=["HS256"])`.'
     explanation = Explanation(

@@ -36,6 +36,12 @@ class TlsVerifyDisabled(Rule):
     cwe = 295
     security_severity = 7.4
     skip_tests = True
+    requires_text = (
+        "verify",
+        "cert_reqs",
+        "_create_unverified_context",
+        "ssl",
+    )  # the keywords, attributes and function it looks for
     summary = "An HTTPS client call made with certificate verification switched off"
     hint = (
         'Leave verification on; for a private CA pass its bundle: `verify="/path/ca.pem"` '

@@ -20,6 +20,7 @@ class HttpxAppShortcut(Rule):
     severity = Severity.ERROR
     category = "deprecation"
     fix_applicability = Applicability.SAFE
+    requires_text = ("httpx",)  # the library it checks
     summary = "`httpx.AsyncClient(app=...)`/`Client(app=...)`: removed in httpx 0.28"
     hint = "Pass a transport: `AsyncClient(transport=ASGITransport(app=app), base_url=...)` (`WSGITransport` for a sync client)."
     explanation = Explanation(
