@@ -329,7 +329,7 @@ class Checker:
         ancestors, functions = ctx.ancestors, ctx.functions
         fields = _FIELDS
         leaves = self.leaves
-        call, function_kinds = ast.Call, _FUNCTION_KINDS
+        call, attribute, function_kinds = ast.Call, ast.Attribute, _FUNCTION_KINDS
         # Pre-order walk on an explicit stack (deep expressions cannot overflow the C stack).
         # A node with children is pushed onto `ancestors` while they are visited; the None
         # pushed below its children pops it again.
@@ -343,7 +343,11 @@ class Checker:
             kind = node.__class__
             handlers = dispatch.get(kind)
             if kind is call and by_callee:
-                named = _callee_handlers(node.func, by_callee, renamed)  # type: ignore[attr-defined]
+                func = node.func  # type: ignore[attr-defined]
+                if func.__class__ is attribute:
+                    named = by_callee.get(func.attr)
+                else:
+                    named = _callee_handlers(func, by_callee, renamed)
                 if named:
                     handlers = handlers + named if handlers else named
             if handlers:
@@ -365,7 +369,7 @@ class Checker:
                     for child in value:
                         if child.__class__ not in leaves:
                             children.append(child)
-                elif value.__class__ not in leaves and isinstance(value, ast.AST):
+                elif value.__class__ not in leaves:  # a node (the fields are those of nodes)
                     children.append(value)
             if children:
                 ancestors.append(node)
@@ -404,7 +408,8 @@ def _without(table: dict, rule: Rule) -> dict:
 def _callee_handlers(
     func: ast.AST, by_callee: dict[str, Handlers], renamed: dict[str, str]
 ) -> Handlers | None:
-    """The handlers registered for the name a call is made through (see `visit_call`)."""
+    """The handlers registered for the name a call is made through (see `visit_call`); the
+    walk looks up `x.name(...)` itself."""
     kind = func.__class__
     if kind is ast.Attribute:
         return by_callee.get(func.attr)  # type: ignore[attr-defined]
