@@ -289,6 +289,7 @@ class Checker:
         self.leaves: frozenset[type] = (LEAVES | {type(None)}) - listened
         self.dispatch = _Dispatch(by_type, by_callee)
         self._gated = [rule for rule in self.rules if rule.requires_text and self.prefilter]
+        self._gate_words = {word for rule in self._gated for word in rule.requires_text}
         # Tables without the rules a file does not need (tests, text gates), built once each.
         self._tables: dict[tuple[bool, tuple[Rule, ...]], _Dispatch] = {}
 
@@ -299,7 +300,8 @@ class Checker:
         """The dispatch table for one file: without the rules that skip test modules (in a
         test module), nor those whose `requires_text` the file's text does not contain."""
         text = source.text
-        gated = tuple(r for r in self._gated if not any(w in text for w in r.requires_text))
+        present = {word: word in text for word in self._gate_words}  # each word looked up once
+        gated = tuple(r for r in self._gated if not any(present[w] for w in r.requires_text))
         key = (facts.is_test, gated)
         table = self._tables.get(key)
         if table is None:
