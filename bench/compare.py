@@ -355,6 +355,31 @@ def markdown(
 # --------------------------------------------------------------------------- main
 
 
+def _timed_run(
+    res: Result,
+    index: int,
+    args: argparse.Namespace,
+    env: dict[str, str],
+    tmp: Path,
+    log: Path,
+    interval: float | None,
+) -> None:
+    run = run_once(
+        res.command, cwd=tmp, env=env, timeout=args.timeout, sample_tree=interval, log=log
+    )
+    print(
+        f"[{res.name}] run {index + 1}/{args.runs}: {run.wall:.2f}s,"
+        f" {run.max_rss_kib / 1024:.0f} MiB, rc={run.returncode},"
+        f" {run.output_lines} output lines",
+        file=sys.stderr,
+    )
+    res.runs.append(run)
+    if run.timed_out or run.returncode not in OK_CODES.get(res.name, {0}):
+        res.status = "timeout" if run.timed_out else f"error rc={run.returncode}"
+        tail = log.read_text(errors="replace").strip().splitlines()[-5:]
+        print("\n".join(f"    {t}" for t in tail), file=sys.stderr)
+
+
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("directory", type=Path)
@@ -478,37 +503,21 @@ def main(argv: list[str] | None = None) -> int:
         results, versions = build_commands(args, target, str(cache_dir), env)
         env_info = environment(versions)
         interval = 0.05 if args.tree_rss else None
+        log = tmp / "out.log"
         for res in results:
             if res.status != "ok":
                 print(f"[{res.name}] {res.status}", file=sys.stderr)
                 continue
-            log = tmp / "out.log"
-            ok = OK_CODES.get(res.name, {0})
             # Not timed: one run first, so every tool starts with the files in the OS cache and
             # its own bytecode compiled; for the warm row it also fills bex's cache.
             print(f"[{res.name}] warm-up run ...", file=sys.stderr)
             run_once(res.command, cwd=tmp, env=env, timeout=args.timeout, sample_tree=None, log=log)
-            for i in range(args.runs):
-                run = run_once(
-                    res.command,
-                    cwd=tmp,
-                    env=env,
-                    timeout=args.timeout,
-                    sample_tree=interval,
-                    log=log,
-                )
-                print(
-                    f"[{res.name}] run {i + 1}/{args.runs}: {run.wall:.2f}s,"
-                    f" {run.max_rss_kib / 1024:.0f} MiB, rc={run.returncode},"
-                    f" {run.output_lines} output lines",
-                    file=sys.stderr,
-                )
-                res.runs.append(run)
-                if run.timed_out or run.returncode not in ok:
-                    res.status = "timeout" if run.timed_out else f"error rc={run.returncode}"
-                    tail = log.read_text(errors="replace").strip().splitlines()[-5:]
-                    print("\n".join(f"    {t}" for t in tail), file=sys.stderr)
-                    break
+        # Round-robin: run i of every tool, then run i + 1. A shared machine's speed drifts
+        # over minutes; taking the tools in turn gives each the same conditions.
+        for i in range(args.runs):
+            for res in results:
+                if res.status == "ok":
+                    _timed_run(res, i, args, env, tmp, log, interval)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
