@@ -322,12 +322,7 @@ class Checker:
         ctx = FileContext(source, facts, self.project, self.config)
         table = self._table(source, facts)
         dispatch, by_callee = table.by_type, table.by_callee
-        # `from jwt import decode as d`: a call to `d` is a call to `decode`.
-        renamed = {
-            local: last
-            for local, target in facts.imports.items()
-            if (last := target.rpartition(".")[2]) != local
-        }
+        imports = facts.imports  # `from jwt import decode as d`: `d(...)` calls `decode`
         ancestors, functions = ctx.ancestors, ctx.functions
         fields = _FIELDS
         leaves = self.leaves
@@ -349,7 +344,7 @@ class Checker:
                 if func.__class__ is attribute:
                     named = by_callee.get(func.attr)
                 else:
-                    named = _callee_handlers(func, by_callee, renamed)
+                    named = _callee_handlers(func, by_callee, imports)
                 if named:
                     handlers = handlers + named if handlers else named
             if handlers:
@@ -408,7 +403,7 @@ def _without(table: dict, rule: Rule) -> dict:
 
 
 def _callee_handlers(
-    func: ast.AST, by_callee: dict[str, Handlers], renamed: dict[str, str]
+    func: ast.AST, by_callee: dict[str, Handlers], imports: dict[str, str]
 ) -> Handlers | None:
     """The handlers registered for the name a call is made through (see `visit_call`); the
     walk looks up `x.name(...)` itself."""
@@ -419,8 +414,9 @@ def _callee_handlers(
         return None
     name: str = func.id  # type: ignore[attr-defined]
     found = by_callee.get(name)
-    imported = renamed.get(name)
-    if imported is None:
+    target = imports.get(name)
+    imported = target.rpartition(".")[2] if target is not None else name
+    if imported == name:
         return found
     more = by_callee.get(imported)
     if not found or not more:
