@@ -108,7 +108,8 @@ def _init_worker(state: dict) -> None:
         _STATE["checker"] = Checker(_STATE["rules"], _STATE["project"], _STATE["config"])  # type: ignore[arg-type]
         # Checked files (trees, what rules worked out) are kept until `release()`: a worker
         # process ends without freeing its memory, and freeing a million objects one by
-        # one would only cost time.
+        # one would only cost time. With nothing to free during a run, the cycle collector
+        # stays off until it ends (`run`).
         _STATE["checked"] = []
     # The project model is long-lived: keep the collector from scanning it again and again.
     gc.freeze()
@@ -117,16 +118,6 @@ def _init_worker(state: dict) -> None:
 def release() -> None:
     """Drop what the passes kept in this process (trees, facts) when they ran here."""
     _STATE.clear()
-
-
-def _collect_now_and_then() -> None:
-    """Per-file data is acyclic (FileContext.release breaks the one cycle) and freed by
-    reference counting, so the cycle collector stays off and only runs every so often,
-    in the check pass. The index pass keeps every tree alive for the check pass, so a
-    collection there would only trace millions of live nodes (over 1 s on netbox)."""
-    _STATE["done"] = done = _STATE.get("done", 0) + 1  # type: ignore[operator]
-    if done % 256 == 0:
-        gc.collect(1)
 
 
 def _read(path: Path, rel: str, config: Config) -> tuple[bytes | None, str, str, list[Finding]]:
@@ -223,7 +214,6 @@ def _check_one(
     job: tuple[str, str],
 ) -> tuple[str, list[Finding], list[tuple[Finding, Suppression | None]], str]:
     path, rel = job
-    _collect_now_and_then()
     config: Config = _STATE["config"]  # type: ignore[assignment]
     kept = _STATE.get("parsed", {}).pop(rel, None)  # type: ignore[union-attr]
     if kept is not None:
