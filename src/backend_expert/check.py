@@ -256,8 +256,8 @@ class _Dispatch:
         self.by_callee = by_callee
 
     def without(self, rule: Rule) -> _Dispatch:
-        """This table without `rule`'s handlers (a rule that failed, or that skips test
-        modules): cheaper than asking for every node."""
+        """This table without `rule`'s handlers (a rule that failed, or one this file does
+        not need): cheaper than asking for every node."""
         return _Dispatch(_without(self.by_type, rule), _without(self.by_callee, rule))
 
 
