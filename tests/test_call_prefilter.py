@@ -92,18 +92,25 @@ def test_a_canonical_alias_reaches_the_handler_of_the_name_it_stands_for():
     assert found == [(8, "BEX106")]
 
 
-def test_calls_of_other_names_do_not_reach_a_prefiltered_handler(monkeypatch):
-    seen: list[int] = []
-    rule = next(r for r in all_rules() if r.slug == "jwt-unverified")
-    original = type(rule).check_decode
+def _spy_on(monkeypatch, slug: str, method: str, record) -> None:
+    """Make the rule's only Call handler `method` call `record(node, ctx)` first, keeping
+    how it is registered (node types, callee names)."""
+    rule = next(r for r in all_rules() if r.slug == slug)
+    original = getattr(type(rule), method)
 
     def spy(self, node, ctx):
-        seen.append(node.lineno)
+        record(node, ctx)
         return original(self, node, ctx)
 
-    spy.__bex_callees__ = original.__bex_callees__  # type: ignore[attr-defined]
-    spy.__bex_node_types__ = original.__bex_node_types__  # type: ignore[attr-defined]
+    spy.__dict__.update(original.__dict__)  # the `visit` / `visit_call` registration
     monkeypatch.setattr(type(rule), "handlers", {ast.Call: (spy,)})
+
+
+def test_calls_of_other_names_do_not_reach_a_prefiltered_handler(monkeypatch):
+    seen: list[int] = []
+    _spy_on(
+        monkeypatch, "jwt-unverified", "check_decode", lambda node, ctx: seen.append(node.lineno)
+    )
     code = """\
         import jwt
 
@@ -118,15 +125,9 @@ def test_calls_of_other_names_do_not_reach_a_prefiltered_handler(monkeypatch):
 
 def test_a_rule_with_a_text_gate_skips_files_without_that_text(monkeypatch):
     seen: list[str] = []
-    rule = next(r for r in all_rules() if r.slug == "async-blocking-call")
-    original = type(rule).check_call
-
-    def spy(self, node, ctx):
-        seen.append(ctx.path)
-        return original(self, node, ctx)
-
-    spy.__bex_node_types__ = original.__bex_node_types__  # type: ignore[attr-defined]
-    monkeypatch.setattr(type(rule), "handlers", {ast.Call: (spy,)})
+    _spy_on(
+        monkeypatch, "async-blocking-call", "check_call", lambda node, ctx: seen.append(ctx.path)
+    )
     config = Config(root=Path("."), layers=[Selection(select=("async-blocking-call",))])
     sources = {
         "sync_code.py": "import time\n\ndef f():\n    time.sleep(1)\n",
