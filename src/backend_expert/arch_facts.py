@@ -20,19 +20,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from backend_expert.index import dotted
+from backend_expert.web import ROUTE_DECORATORS
 
-ROUTE_ATTRS = {
-    "get": ("GET",),
-    "post": ("POST",),
-    "put": ("PUT",),
-    "patch": ("PATCH",),
-    "delete": ("DELETE",),
-    "head": ("HEAD",),
-    "options": ("OPTIONS",),
-    "api_route": (),
-    "route": (),
-    "websocket": ("WEBSOCKET",),
-}
 APP_CONSTRUCTORS = frozenset(
     {
         "fastapi.FastAPI",
@@ -280,14 +269,14 @@ class _State:
         if not (isinstance(decorator, ast.Call) and isinstance(decorator.func, ast.Attribute)):
             return
         attr = decorator.func.attr
-        if attr not in ROUTE_ATTRS:
+        if attr not in ROUTE_DECORATORS:
             return
         owner = self.qualify(decorator.func.value)
         path = _route_path(decorator)
         if owner is None or path is None:
             return
         keywords = {kw.arg: kw.value for kw in decorator.keywords if kw.arg}
-        methods = ROUTE_ATTRS[attr]
+        methods = ROUTE_DECORATORS[attr]
         if not methods and isinstance(keywords.get("methods"), (ast.List, ast.Tuple, ast.Set)):
             methods = tuple(
                 e.value.upper()
