@@ -68,6 +68,17 @@ _config_option = click.option(
     help="Read settings from this bex.toml or pyproject.toml.",
 )
 
+_jobs_option = click.option(
+    "-j",
+    "--jobs",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Processes that check files, this one included (default: one per core).",
+)
+_no_cache_option = click.option(
+    "--no-cache", is_flag=True, help="Ignore and do not write the cache."
+)
+
 
 def _project_config(targets: list[Path], config_path: Path | None) -> tuple[Path, Config]:
     """The project root of the first target and its settings (or those of --config)."""
@@ -147,7 +158,7 @@ def entry() -> None:
     default=None,
     help="Hide findings bex is less sure of than this.",
 )
-@click.option("--no-cache", is_flag=True, help="Ignore and do not write the cache.")
+@_no_cache_option
 @click.option(
     "--cache-dir",
     type=click.Path(path_type=Path),
@@ -155,13 +166,7 @@ def entry() -> None:
     help="Where the cache lives (default: .bex_cache in the project root).",
 )
 @_config_option
-@click.option(
-    "-j",
-    "--jobs",
-    type=click.IntRange(min=1),
-    default=None,
-    help="Processes that check files, this one included (default: one per core).",
-)
+@_jobs_option
 @click.option("-q", "--quiet", is_flag=True, help="Print findings only: no summary, no warnings.")
 @click.option(
     "--baseline",
@@ -307,7 +312,7 @@ def _statistics(findings) -> str:
     help="The baseline file (default: .bex-baseline.json in the project root).",
 )
 @_config_option
-@click.option("--no-cache", is_flag=True, help="Ignore and do not write the cache.")
+@_no_cache_option
 def baseline(
     paths: tuple[Path, ...],
     update: bool,
@@ -396,8 +401,8 @@ def explain(rule_id: str | None, everything: bool) -> None:
     default=None,
     help="Write the report to this file instead of standard output.",
 )
-@click.option("--no-cache", is_flag=True, help="Ignore and do not write the cache.")
-@click.option("-j", "--jobs", type=click.IntRange(min=1), default=None, help="Worker processes.")
+@_no_cache_option
+@_jobs_option
 def review(
     path: Path | None, output_format: str, output: Path | None, no_cache: bool, jobs: int | None
 ) -> None:
