@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import ast
 import traceback
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from typing import ClassVar
 
 from backend_expert.config import Config
@@ -255,10 +255,10 @@ class _Dispatch:
         self.by_type = by_type
         self.by_callee = by_callee
 
-    def without(self, rule: Rule) -> _Dispatch:
-        """This table without `rule`'s handlers (a rule that failed, or one this file does
-        not need): cheaper than asking for every node."""
-        return _Dispatch(_without(self.by_type, rule), _without(self.by_callee, rule))
+    def without(self, rules: Collection[Rule]) -> _Dispatch:
+        """This table without the handlers of `rules` (a rule that failed, or those a file
+        does not need): cheaper than asking for every node."""
+        return _Dispatch(_without(self.by_type, rules), _without(self.by_callee, rules))
 
 
 class Checker:
@@ -305,11 +305,8 @@ class Checker:
         key = (facts.is_test, gated)
         table = self._tables.get(key)
         if table is None:
-            table = self.dispatch
-            for rule in self.rules:
-                if (facts.is_test and rule.skip_tests) or rule in gated:
-                    table = table.without(rule)
-            self._tables[key] = table
+            dropped = {rule for rule in self.rules if facts.is_test and rule.skip_tests}
+            table = self._tables[key] = self.dispatch.without(dropped.union(gated))
         return table
 
     def check_file(
@@ -354,7 +351,7 @@ class Checker:
                         method(rule, node, ctx)  # type: ignore[operator]
                     except Exception as error:  # contained and reported
                         ctx.findings.append(_internal_error(rule, source, node, error, self.config))
-                        table = table.without(rule)
+                        table = table.without((rule,))
                         dispatch, by_callee = table.by_type, table.by_callee
             names = fields.get(kind)
             if names is None:
@@ -394,11 +391,13 @@ class Checker:
         return findings
 
 
-def _without(table: dict, rule: Rule) -> dict:
+def _without(table: dict, rules: Collection[Rule]) -> dict:
+    if not rules:
+        return table
     return {
         key: kept
         for key, handlers in table.items()
-        if (kept := [(r, m) for r, m in handlers if r is not rule])
+        if (kept := [(r, m) for r, m in handlers if r not in rules])
     }
 
 

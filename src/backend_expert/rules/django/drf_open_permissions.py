@@ -234,11 +234,11 @@ def ping_back(request):
 
     @visit(ast.ClassDef)
     def check_class(self, node: ast.ClassDef, ctx: FileContext) -> None:
-        if not isinstance(ctx.parent(), ast.Module) or PUBLIC_NAME.search(node.name):
+        if not isinstance(ctx.parent(), ast.Module):
             return
         project = ctx.project
         qualname = f"{ctx.module}.{node.name}"
-        if view_class_kind(qualname, project) != "drf":
+        if view_class_kind(qualname, project) != "drf" or PUBLIC_NAME.search(node.name):
             return
         model = web_model(project)
         if (

@@ -15,6 +15,7 @@ from backend_expert.django_web import (
 )
 from backend_expert.findings import Confidence, Severity
 from backend_expert.index import dotted
+from backend_expert.nodes import children
 from backend_expert.rules.base import Example, Explanation, Rule, visit
 
 CREATES = frozenset({"create", "bulk_create", "get_or_create", "update_or_create"})
@@ -24,6 +25,7 @@ RELATED_WRITES = frozenset({"add", "set", "remove", "clear", "create"})
 INSTANCE_SOURCES = frozenset(
     {"get", "create", "first", "last", "latest", "earliest", "get_object_or_404", "get_object"}
 )
+WRITE_NAMES = CREATES | QUERYSET_WRITES | INSTANCE_WRITES | RELATED_WRITES
 SERVICE_NAMES = frozenset({"services", "service"})
 _SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
 
@@ -131,15 +133,14 @@ class _Collector:
                 write = self.write(current, path)
                 if write is not None and not atomic:
                     self.writes.append(write)
-            stack.extend(ast.iter_child_nodes(current))
+            stack.extend(children(current))
 
     def write(self, call: ast.Call, path: tuple) -> Write | None:
         func = call.func
-        if not isinstance(func, ast.Attribute):
+        if not isinstance(func, ast.Attribute) or func.attr not in WRITE_NAMES:
             return None
         name = func.attr
         receiver = func.value
-        text = ast.unparse(receiver)
         model = manager_chain_model(receiver, self.ctx)
         if model is not None:
             short = (
@@ -152,6 +153,7 @@ class _Collector:
                 row = self.target if self.target and self.target_call is call else f"new@{id(call)}"
                 return Write(call, row, f"{short}.objects.{name}()", path, self.exits, self.tries)
             if name in QUERYSET_WRITES:
+                text = ast.unparse(receiver)
                 return Write(call, text, f"{text}.{name}()", path, self.exits, self.tries)
             return None
         if any(
@@ -160,7 +162,8 @@ class _Collector:
         ):
             return None  # form.save(commit=False) builds the instance without saving it
         if name in INSTANCE_WRITES and not call.args and self.instance(receiver):
-            return Write(call, self.row(receiver), f"{text}.{name}()", path, self.exits, self.tries)
+            label = f"{ast.unparse(receiver)}.{name}()"
+            return Write(call, self.row(receiver), label, path, self.exits, self.tries)
         if (
             name in RELATED_WRITES
             and isinstance(receiver, ast.Attribute)
@@ -168,7 +171,8 @@ class _Collector:
         ):
             # New related rows are other rows; links added to an object belong to it.
             row = f"new@{id(call)}" if name == "create" else ast.unparse(receiver.value)
-            return Write(call, row, f"{text}.{name}()", path, self.exits, self.tries)
+            label = f"{ast.unparse(receiver)}.{name}()"
+            return Write(call, row, label, path, self.exits, self.tries)
         return None
 
     def row(self, receiver: ast.AST) -> str:
