@@ -3,6 +3,11 @@ the process pool finds exactly what a single process finds."""
 
 from __future__ import annotations
 
+import os
+import time
+
+import pytest
+
 from backend_expert.engine import run
 
 APP = "from fastapi import FastAPI\n\napp = FastAPI()\n"
@@ -116,10 +121,49 @@ def test_every_file_is_checked_by_the_process_that_indexed_it(tmp_path):
         jobs.append((str(path), path.name))
     with Pool(2, len(jobs)) as pool:
         indexed = dict(pool.index(_no_setup, _pid_of, jobs, {}))
-        checked = dict(pool.check(_no_setup, _pid_of, jobs, {}, {}))
+        checked = dict(pool.check(_no_setup, _pid_of, jobs, {}, {})[0])
     assert sorted(indexed) == sorted(checked) == sorted(name for _, name in jobs)
     assert len(set(indexed.values())) == 2  # both workers took part
     assert checked == indexed
+
+
+_PARENT = os.getpid()  # forked workers inherit it, and have pids of their own
+
+
+def _slow_in_parent(job: tuple) -> str:
+    if os.getpid() == _PARENT:
+        time.sleep(0.02)
+    return job[1]
+
+
+def _slow_in_worker(job: tuple) -> str:
+    if os.getpid() != _PARENT:
+        time.sleep(0.02)
+    return job[1]
+
+
+def _pid() -> int:
+    return os.getpid()
+
+
+@pytest.mark.parametrize("slow", ["parent", "worker"])
+def test_the_extra_task_runs_once_in_the_first_process_done_with_its_files(tmp_path, slow):
+    # The project-level rules run there, instead of after every file is checked.
+    from backend_expert.workers import Pool
+
+    jobs = []
+    for index in range(100):
+        path = tmp_path / f"m{index}.py"
+        path.write_text("x = 1\n" * (index + 1))
+        jobs.append((str(path), path.name))
+    function = _slow_in_parent if slow == "parent" else _slow_in_worker
+    with Pool(2, len(jobs)) as pool:
+        pool.index(_no_setup, _pid_of, jobs, {})
+        checked, ran_in = pool.check(_no_setup, function, jobs, {}, {}, _pid)
+        _, nothing = pool.check(_no_setup, function, jobs, {}, {})
+    assert sorted(checked) == sorted(name for _, name in jobs)  # each file once
+    assert (ran_in == os.getpid()) == (slow == "worker")
+    assert nothing is None
 
 
 def test_index_chunks_go_largest_first_and_shrink():

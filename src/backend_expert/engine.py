@@ -331,12 +331,12 @@ def _run(
         else:
             to_check.append((str(path), rel))
     per_file = PerFileIgnores(config)
-    project: list[list[Finding]] = []
-
-    def project_rules() -> None:  # project-level rules speak of the whole project only
-        if context is found:
-            project.append(_project_findings(config, cache, model_key, result))
-
+    # Project-level rules speak of the whole project only; their findings are kept by model.
+    key, kept_findings = cache.project
+    rerun_project = context is found and (key != model_key or not cache.enabled)
+    project_findings: list[Finding] | None = None
+    if not rerun_project:
+        project_findings = kept_findings if context is found else []
     if to_check:
         common = {"config": config, "rules": config.enabled_rules(), "per_file": per_file}
         here, there = {**common, "project": result.project}, {}
@@ -350,8 +350,11 @@ def _run(
             deps, python = found.dependencies, found.requires_python
             parts = _ModelParts(str(root), deps, python, config.target_version, cached)
             there = {**common, "model": parts}
-        # The project rules run here while the workers check files, not after them.
-        checks = workers.check(_init_worker, _check_one, to_check, here, there, project_rules)
+        # The project rules run in the first process done with its files, not after them all.
+        extra = _project_check if rerun_project else None
+        checks, computed = workers.check(_init_worker, _check_one, to_check, here, there, extra)
+        if rerun_project:
+            project_findings = computed  # type: ignore[assignment]
         for rel, kept, suppressed, text in checks:
             entry = entries[rel]
             entry.model_key, entry.kept, entry.suppressed = model_key, kept, suppressed
@@ -362,10 +365,11 @@ def _run(
                 result.texts[rel] = text
     for rel in checked:  # a file whose indexing failed was not checked: say so
         result.findings.extend(p for p in entries[rel].problems if p.slug == "internal-error")
-    if not to_check:
-        project_rules()
-    for project_findings in project:
-        result.findings.extend(f for f in project_findings if not per_file.ignored(f))
+    if project_findings is None:  # nothing was checked, but the model changed
+        project_findings = Checker(config.enabled_rules(), result.project, config).check_project()
+    if context is found:
+        cache.put_project(model_key, project_findings)
+    result.findings.extend(f for f in project_findings if not per_file.ignored(f))
     cache.prune({rel for rel in cache.entries if rel in indexed or (root / rel).exists()})
     warning = cache.save()
     if warning:
@@ -375,16 +379,9 @@ def _run(
     return result
 
 
-def _project_findings(
-    config: Config, cache: Cache, model_key: str, result: RunResult
-) -> list[Finding]:
-    """The findings of the project-level rules, from the cache when the model is unchanged."""
-    key, findings = cache.project
-    if key != model_key or not cache.enabled:
-        checker = Checker(config.enabled_rules(), result.project, config)
-        findings = checker.check_project()
-        cache.put_project(model_key, findings)
-    return findings
+def _project_check() -> list[Finding]:
+    """The findings of the project-level rules, in a process prepared for the check pass."""
+    return _STATE["checker"].check_project()  # type: ignore[attr-defined]
 
 
 def _filter_confidence(findings: Iterable[Finding], config: Config) -> list[Finding]:

@@ -96,16 +96,16 @@ class Pool:
         jobs: Sequence,
         here: dict,
         there: dict,
-        meanwhile: Callable[[], object] | None = None,
-    ) -> list:
+        extra: Callable[[], object] | None = None,
+    ) -> tuple[list, object]:
         """Run `function` on every job in the process that indexed its file. This process
         starts with the state `here`; forked workers with `there` plus the others' index
-        results in `there[OTHERS]`. `meanwhile` runs here after this process's share."""
+        results in `there[OTHERS]`. `extra()` (a module-level function, so that a worker can
+        be sent it) runs once, in the first process done with its files. Returns the
+        results and what `extra()` returned (None without it)."""
         if not self.parallel or not jobs:
             results = _here(init, function, jobs, here)
-            if meanwhile is not None:
-                meanwhile()
-            return results
+            return results, extra() if extra is not None else None
         self._start()
         shares: list[list[tuple]] = [[] for _ in range(self.count)]
         load = [0] * self.count
@@ -123,12 +123,31 @@ class Pool:
                 payload = _dump({**there, OTHERS: others})
                 self._send(worker, init, function, payload, shares[worker])
                 in_flight[worker] = 1
-        results = _here(init, function, shares[0], here)
-        if meanwhile is not None:
-            meanwhile()
-        for _, raw in self._receive(in_flight, None, every=True):
-            results.extend(pickle.loads(raw))
-        return results
+        results: list = []
+        extra_result: list = []  # filled by whichever process runs `extra`
+        extra_worker: int | None = None if extra is not None else 0
+
+        def arrived(received: list[tuple[int, bytes]]) -> None:
+            nonlocal extra_worker
+            for worker, raw in received:
+                target = extra_result if worker == extra_worker else results
+                target.extend(pickle.loads(raw))
+                if extra_worker is None:  # done with its files: it takes `extra`
+                    extra_worker = worker
+                    self._send(worker, init, _call, None, [extra])
+                    in_flight[worker] += 1
+
+        init(here)
+        for job in shares[0]:
+            results.append(function(job))
+            if extra_worker is None:
+                arrived(self._receive(in_flight, 0))
+        if extra_worker is None:
+            extra_worker = 0
+            extra_result.append(extra())  # type: ignore[misc]
+        while any(in_flight.values()):
+            arrived(self._receive(in_flight, None))
+        return results, extra_result[0] if extra_result else None
 
     def _own(self, chunks: deque, worker: int) -> list:
         chunk = chunks.popleft()
@@ -180,6 +199,10 @@ class Pool:
             self.pipes.append(mine)
             self.processes.append(process)
             self.results.append([])
+
+
+def _call(task: Callable[[], object]) -> object:
+    return task()
 
 
 def _here(init: Init, function: Callable, jobs: Sequence, state: dict) -> list:
