@@ -111,22 +111,6 @@ def _pid_of(job: tuple) -> tuple[str, int]:
     return job[1], os.getpid()
 
 
-def test_every_file_is_checked_by_the_process_that_indexed_it(tmp_path):
-    from backend_expert.workers import Pool
-
-    jobs = []
-    for index in range(100):
-        path = tmp_path / f"m{index}.py"
-        path.write_text("x = 1\n" * (index + 1))
-        jobs.append((str(path), path.name))
-    with Pool(2, len(jobs)) as pool:
-        indexed = dict(pool.index(_no_setup, _pid_of, jobs, {}))
-        checked = dict(pool.check(_no_setup, _pid_of, jobs, {}, {})[0])
-    assert sorted(indexed) == sorted(checked) == sorted(name for _, name in jobs)
-    assert len(set(indexed.values())) == 2  # both workers took part
-    assert checked == indexed
-
-
 _PARENT = os.getpid()  # forked workers inherit it, and have pids of their own
 
 
@@ -146,16 +130,48 @@ def _pid() -> int:
     return os.getpid()
 
 
+def _pid_slow_in_parent(job: tuple) -> tuple[str, int]:
+    return _slow_in_parent(job), os.getpid()
+
+
+def _jobs(tmp_path, count: int = 100) -> list[tuple[str, str]]:
+    jobs = []
+    for index in range(count):
+        path = tmp_path / f"m{index}.py"
+        path.write_text("x = 1\n" * (index + 1))
+        jobs.append((str(path), path.name))
+    return jobs
+
+
+def test_a_worker_checks_the_files_it_indexed_then_the_smallest_of_a_slower_one(tmp_path):
+    # Files are parsed once, in the index pass, and checked by the process that kept their
+    # tree; a process done early parses again only the smallest files of another's share.
+    from backend_expert.workers import Pool
+
+    jobs = _jobs(tmp_path)
+    with Pool(2, len(jobs)) as pool:
+        indexed = dict(pool.index(_no_setup, _pid_of, jobs, {}))
+        pairs, _ = pool.check(_no_setup, _pid_slow_in_parent, jobs, {}, {})
+    assert sorted(name for name, _ in pairs) == sorted(name for _, name in jobs)  # each once
+    assert len(set(indexed.values())) == 2  # both workers took part
+    checked, parent = dict(pairs), os.getpid()
+    assert all(checked[name] != parent for name, pid in indexed.items() if pid != parent)
+    stolen = [name for name, pid in checked.items() if pid != parent and indexed[name] == parent]
+    kept = [name for name, pid in checked.items() if pid == parent]
+    assert stolen and kept  # the fast worker helped the slow one, from its smallest files
+
+    def size(name: str) -> int:
+        return (tmp_path / name).stat().st_size
+
+    assert max(map(size, stolen)) <= min(map(size, kept))
+
+
 @pytest.mark.parametrize("slow", ["parent", "worker"])
 def test_the_extra_task_runs_once_in_the_first_process_done_with_its_files(tmp_path, slow):
     # The project-level rules run there, instead of after every file is checked.
     from backend_expert.workers import Pool
 
-    jobs = []
-    for index in range(100):
-        path = tmp_path / f"m{index}.py"
-        path.write_text("x = 1\n" * (index + 1))
-        jobs.append((str(path), path.name))
+    jobs = _jobs(tmp_path)
     function = _slow_in_parent if slow == "parent" else _slow_in_worker
     with Pool(2, len(jobs)) as pool:
         pool.index(_no_setup, _pid_of, jobs, {})

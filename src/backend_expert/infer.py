@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from backend_expert.index import dotted
-from backend_expert.nodes import own_nodes, own_statements
+from backend_expert.nodes import own_statements
 
 if TYPE_CHECKING:
     from backend_expert.check import FileContext
@@ -276,7 +276,7 @@ class Inference:
                 and stmt.name == "__init__"
             ):
                 params = {a.arg: a for a in (*stmt.args.args, *stmt.args.kwonlyargs)}
-                for inner in own_nodes(stmt):
+                for inner in self.ctx.own_nodes(stmt):
                     if isinstance(inner, ast.AnnAssign) and _is_self_attr(inner.target, attr):
                         return self.annotation_type(inner.annotation)
                     if (
