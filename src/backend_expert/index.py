@@ -635,6 +635,15 @@ class Project:
 
     def resolve(self, qualname: str, _depth: int = 0) -> str:
         """Follow `from x import y` re-exports to where a symbol is defined."""
+        if _depth:
+            return self._resolve(qualname, _depth)
+        cache = self.__dict__.setdefault("_resolved", {})  # rules ask about the same names
+        found = cache.get(qualname)
+        if found is None:
+            found = cache[qualname] = self._resolve(qualname, 0)
+        return found
+
+    def _resolve(self, qualname: str, _depth: int) -> str:
         found = self._split(qualname)
         if found is None or _depth > 8:
             return qualname

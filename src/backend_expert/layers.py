@@ -11,7 +11,6 @@ declares a form is still a view module.
 from __future__ import annotations
 
 import fnmatch
-from pathlib import PurePosixPath
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -84,12 +83,23 @@ def _by_name(word: str) -> str | None:
     return None
 
 
+def _parts(path: str) -> list[str]:
+    """The parts of a relative POSIX path (what `PurePosixPath.parts` gives, without its cost:
+    every module's layer is asked for)."""
+    return [part for part in path.split("/") if part and part != "."]
+
+
+def _stem(name: str) -> str:
+    dot = name.rfind(".")
+    return name[:dot] if 0 < dot < len(name) - 1 else name
+
+
 def layer_by_name(path: str) -> str | None:
     """The layer a path's file name or folders name, or None."""
-    parts = PurePosixPath(path).parts
+    parts = _parts(path)
     if not parts:
         return None
-    stem = PurePosixPath(parts[-1]).stem
+    stem = _stem(parts[-1])
     if stem == "__init__" and len(parts) > 1:
         stem = parts[-2]
         parts = parts[:-1]
@@ -192,10 +202,11 @@ def layer_of(facts: ModuleFacts, project: Project, overrides: dict[str, str] | N
     if facts.module in route_modules(project):
         return "routes"  # a module that defines routes is a routes module, whatever its name
     found = layer_by_name(facts.path)
-    folders = set(PurePosixPath(facts.path).parts[:-1])
+    parts = _parts(facts.path)
+    folders = set(parts[:-1])
     if folders & NAMES["routes"] and found not in ("models", "schemas", "settings"):
         found = "routes"  # `routes/users/crud.py` is a route module in a routes package
-    if found == "routes" and PurePosixPath(facts.path).stem == "urls":
+    if found == "routes" and parts and _stem(parts[-1]) == "urls":
         found = None  # `lib/urls.py` building links is no URLconf (that one has urlpatterns)
     if found:
         return found

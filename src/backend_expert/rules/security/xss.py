@@ -169,7 +169,7 @@ def count(items):
         """A Flask view returning a str: Flask sends it as text/html."""
         if node.value is None or ctx.enclosing_function() is None:
             return
-        if route_framework(ctx) != "flask":
+        if not ctx.project.uses("flask") or route_framework(ctx) != "flask":
             return
         found = _html_text(node.value, ctx)
         if found is None or found[0].kind != Kind.REQUEST:
