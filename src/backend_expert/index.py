@@ -278,18 +278,21 @@ class _FactCollector:
         return f"{self.module}.{name}"
 
 
-def _statements(body: Iterable[ast.stmt]) -> Iterator[ast.stmt]:
+_TRY_STAR = getattr(ast, "TryStar", ast.Try)  # Python 3.11+
+_BLOCKS = (ast.If, ast.Try, _TRY_STAR, ast.With, ast.AsyncWith, ast.For, ast.While)
+
+
+def _statements(body: Iterable[ast.stmt], into: list[ast.stmt] | None = None) -> list[ast.stmt]:
     """Statements of a block, descending into if/try/with (imports hide there) but not into defs."""
+    found: list[ast.stmt] = [] if into is None else into
     for stmt in body:
-        yield stmt
-        if (
-            isinstance(stmt, (ast.If, ast.Try, ast.With, ast.AsyncWith, ast.For, ast.While))
-            or type(stmt).__name__ == "TryStar"
-        ):
+        found.append(stmt)
+        if isinstance(stmt, _BLOCKS):
             for name in ("body", "orelse", "finalbody"):
-                yield from _statements(getattr(stmt, name, ()))
+                _statements(getattr(stmt, name, ()), found)
             for handler in getattr(stmt, "handlers", ()):
-                yield from _statements(handler.body)
+                _statements(handler.body, found)
+    return found
 
 
 def collect_facts(
@@ -444,7 +447,8 @@ def _class_facts(node: ast.ClassDef, collector: _FactCollector) -> ClassFacts:
             if queryset_like and (summary := _method_returns(stmt)) is not None:
                 facts.returns[stmt.name] = summary
             for inner in walk(stmt) if stmt.name == "__init__" else _statements(stmt.body):
-                _self_attribute(inner, collector, facts.attr_types)
+                if inner.__class__ is ast.Assign:
+                    _self_attribute(inner, collector, facts.attr_types)
         elif isinstance(stmt, ast.ClassDef):
             facts.inner[stmt.name] = _inner_class(stmt, collector)
         elif isinstance(stmt, (ast.Assign, ast.AnnAssign)):
@@ -527,23 +531,35 @@ def _render(node: ast.AST, collector: _FactCollector, limit: int = 300) -> str:
         return qualified
     if isinstance(node, ast.Constant):
         return repr(node.value)[:limit]
-    text = _segment(node, collector.lines) if collector.lines is not None else None
+    text = _segment(node, collector.lines, limit) if collector.lines is not None else None
     if text is None:
         text = ast.unparse(node)  # slower: only without the source at hand
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-def _segment(node: ast.AST, lines: list[str]) -> str | None:
-    """The node's source text, whitespace folded (ast's columns are UTF-8 byte offsets)."""
+def _segment(node: ast.AST, lines: list[str], limit: int) -> str | None:
+    """The node's source text, whitespace folded (ast's columns are UTF-8 byte offsets); of a
+    long node, only the lines that make more than `limit` characters (a dict of 400 lines
+    is cut to its first 300 characters anyway)."""
     first, last = getattr(node, "lineno", 0), getattr(node, "end_lineno", 0)
-    if not (0 < first <= last <= len(lines)) or last - first > 400:
+    if not (0 < first <= last <= len(lines)):
         return None
     if first == last and lines[first - 1].isascii():  # byte offsets are character offsets
         return " ".join(lines[first - 1][node.col_offset : node.end_col_offset].split())
-    chunk = [line.encode() for line in lines[first - 1 : last]]
-    chunk[-1] = chunk[-1][: node.end_col_offset]
-    chunk[0] = chunk[0][node.col_offset :]
-    return " ".join(b" ".join(chunk).decode(errors="replace").split())
+    words: list[str] = []
+    size = -1  # the length of the words joined by single spaces
+    for number in range(first, last + 1):
+        line = lines[number - 1].encode()
+        if number == last:
+            line = line[: node.end_col_offset]
+        if number == first:
+            line = line[node.col_offset :]
+        for word in line.decode(errors="replace").split():
+            words.append(word)
+            size += len(word) + 1
+        if size > limit:  # the words that follow would only be cut off
+            break
+    return " ".join(words)
 
 
 def _self_attribute(node: ast.AST, collector: _FactCollector, into: dict[str, str]) -> None:
