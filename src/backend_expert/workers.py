@@ -169,22 +169,15 @@ class Pool:
         self.primed.add(worker)
         self.pipes[worker - 1].send((init, function, payload if first else None, jobs))
 
-    def _receive(
-        self, in_flight: dict[int, int], timeout: float | None, every: bool = False
-    ) -> list[tuple[int, bytes]]:
-        """The results that have arrived (all of them with `every`), as (worker, bytes)."""
+    def _receive(self, in_flight: dict[int, int], timeout: float | None) -> list[tuple[int, bytes]]:
+        """The results that have arrived (waiting `timeout` at most), as (worker, bytes)."""
+        waiting = {self.pipes[w - 1]: w for w, count in in_flight.items() if count}
         received = []
-        while True:
-            waiting = {self.pipes[w - 1]: w for w, count in in_flight.items() if count}
-            if not waiting:
-                return received
-            ready = wait(list(waiting), timeout)
-            for pipe in ready:
-                worker = waiting[pipe]
-                received.append((worker, _result_of(pipe)))
-                in_flight[worker] -= 1
-            if not every:
-                return received
+        for pipe in wait(list(waiting), timeout) if waiting else ():
+            worker = waiting[pipe]
+            received.append((worker, _result_of(pipe)))
+            in_flight[worker] -= 1
+        return received
 
     def _start(self) -> None:
         if self.processes:
@@ -218,7 +211,7 @@ class _Shares:
     share does. Done with its own share, it takes the smallest files left in the largest
     other share: it must parse them again, but small files cost little, and the workers
     finish together even when checking costs more per byte in one share than in another
-    (on netbox views cost three times what tests do).
+    (per byte, some netbox files cost three times what others do).
     """
 
     def __init__(self, count: int, jobs: Iterable[tuple[int, int | None, tuple]]) -> None:
