@@ -86,7 +86,9 @@ class Pool:
                 timeout = None
             else:
                 break
-            for worker, raw in self._receive(in_flight, timeout):
+            busy = [worker for worker, count in in_flight.items() if count]
+            for worker, raw in self._receive(busy, timeout):
+                in_flight[worker] -= 1
                 self.results[worker].append(raw)
                 results.extend(pickle.loads(raw))
         return mine + results
@@ -125,7 +127,7 @@ class Pool:
             nonlocal extra_taken
             for worker, queue in sent.items():
                 while len(queue) < 2:
-                    if not extra_taken and not shares.queues[worker]:
+                    if not extra_taken and shares.done_with_own(worker):
                         extra_taken = True
                         self._send(worker, init, _call, payloads[worker], [extra])
                         queue.append(True)
@@ -138,7 +140,7 @@ class Pool:
         init(here)
         while True:
             refill()
-            if not extra_taken and not shares.queues[0]:
+            if not extra_taken and shares.done_with_own(0):
                 extra_taken = True
                 extra_result.append(extra())  # type: ignore[misc]
                 timeout: float | None = 0
@@ -149,8 +151,7 @@ class Pool:
                 timeout = None
             else:
                 break
-            in_flight = {worker: len(queue) for worker, queue in sent.items()}
-            for worker, raw in self._receive(in_flight, timeout):
+            for worker, raw in self._receive([w for w, queue in sent.items() if queue], timeout):
                 done = pickle.loads(raw)
                 (extra_result if sent[worker].popleft() else results).extend(done)
         return results, extra_result[0] if extra_result else None
@@ -169,15 +170,13 @@ class Pool:
         self.primed.add(worker)
         self.pipes[worker - 1].send((init, function, payload if first else None, jobs))
 
-    def _receive(self, in_flight: dict[int, int], timeout: float | None) -> list[tuple[int, bytes]]:
-        """The results that have arrived (waiting `timeout` at most), as (worker, bytes)."""
-        waiting = {self.pipes[w - 1]: w for w, count in in_flight.items() if count}
-        received = []
-        for pipe in wait(list(waiting), timeout) if waiting else ():
-            worker = waiting[pipe]
-            received.append((worker, _result_of(pipe)))
-            in_flight[worker] -= 1
-        return received
+    def _receive(self, busy: Sequence[int], timeout: float | None) -> list[tuple[int, bytes]]:
+        """The results the `busy` workers have sent (waiting `timeout` at most for one), as
+        (worker, bytes)."""
+        if not busy:
+            return []
+        pipes = {self.pipes[worker - 1]: worker for worker in busy}
+        return [(pipes[pipe], _result_of(pipe)) for pipe in wait(list(pipes), timeout)]
 
     def _start(self) -> None:
         if self.processes:
@@ -223,6 +222,10 @@ class _Shares:
             shares[owner].append((size, job))
             self.left[owner] += size
         self.queues = [deque(share) for share in shares]
+
+    def done_with_own(self, worker: int) -> bool:
+        """Whether every file `worker` parsed has been handed out."""
+        return not self.queues[worker]
 
     def chunk(self, worker: int, most: int | None = None) -> list[tuple]:
         """The next files for `worker` (at most `most` of them when given)."""
